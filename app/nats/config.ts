@@ -1,0 +1,92 @@
+import type { ServerConfigInput } from './types.ts';
+
+/** JetStream domain for an instance. The domain becomes a subject token
+ * (`$JS.<domain>.API`), so it keeps only characters safe there. */
+export function jetStreamDomain(instanceId: string): string {
+  const safe = instanceId.replace(/[^A-Za-z0-9_-]/g, '_');
+  if (safe.length === 0) throw new Error('cannot derive a JetStream domain from an empty instance id');
+  return `siot_${safe}`;
+}
+
+/** Server name, unique per instance; shown in leaf connection info. */
+export function serverName(instanceId: string): string {
+  return jetStreamDomain(instanceId);
+}
+
+type ConfValue = string | number | boolean | ConfValue[] | { [k: string]: ConfValue | undefined };
+
+/** nats-server accepts JSON as configuration; emitting JSON (rather than the
+ * HOCON-like syntax) means every string is quoted and escaped correctly. */
+export function renderConfig(input: ServerConfigInput): string {
+  const host = input.host ?? '127.0.0.1';
+  const conf: Record<string, ConfValue | undefined> = {
+    server_name: serverName(input.instanceId),
+    host,
+    port: input.clientPort,
+    // `http` takes host:port; there is no separate http_host field.
+    http: `${host}:${input.monitorPort}`,
+    ports_file_dir: input.portsDir,
+    // The app supervises the process; logs go to stderr, which it captures.
+    logtime: true,
+    authorization: {
+      users: [{ user: input.clientCredentials.user, password: input.clientCredentials.password }],
+    },
+    jetstream: {
+      store_dir: input.storeDir,
+      domain: jetStreamDomain(input.instanceId),
+      max_memory_store: 64 * 1024 * 1024,
+      max_file_store: input.maxFileStore,
+      sync_interval: input.syncInterval,
+    },
+  };
+  if (input.leafPort !== undefined || (input.leafRemotes?.length ?? 0) > 0) {
+    const leaf: Record<string, ConfValue | undefined> = {};
+    if (input.leafPort !== undefined) {
+      if (!input.leafCredentials) throw new Error('a leaf listener needs leafCredentials: every listener requires credentials');
+      leaf.host = host;
+      leaf.port = input.leafPort;
+      leaf.advertise = input.leafAdvertise;
+      leaf.authorization = {
+        users: [{ user: input.leafCredentials.user, password: input.leafCredentials.password }],
+      };
+    }
+    if (input.leafRemotes?.length) {
+      leaf.remotes = input.leafRemotes.map((r) => {
+        const url = new URL(r.url);
+        url.username = encodeURIComponent(r.credentials.user);
+        url.password = encodeURIComponent(r.credentials.password);
+        const remote: Record<string, ConfValue | undefined> = { url: url.toString() };
+        if (r.denyImports?.length) remote.deny_imports = r.denyImports;
+        if (r.denyExports?.length) remote.deny_exports = r.denyExports;
+        if (r.compression) remote.compression = { mode: r.compression };
+        return remote;
+      });
+    }
+    conf.leafnodes = leaf;
+  }
+  return JSON.stringify(conf, (_k, v: unknown) => (v === undefined ? undefined : v), 2) + '\n';
+}
+
+/** Parses the JSON `.ports` file nats-server writes once it listens. It
+ * names no leaf port (2.10.27); see `parseLeafListenLine`. */
+export function parsePortsFile(text: string): { client: number; monitor: number } {
+  const raw = JSON.parse(text) as { nats?: string[]; monitoring?: string[] };
+  const port = (urls: string[] | undefined): number | undefined => {
+    const u = urls?.[0];
+    if (!u) return undefined;
+    const p = Number(new URL(u).port);
+    return Number.isInteger(p) && p > 0 ? p : undefined;
+  };
+  const client = port(raw.nats);
+  const monitor = port(raw.monitoring);
+  if (client === undefined || monitor === undefined) {
+    throw new Error(`nats-server ports file lacks client or monitoring port: ${text.slice(0, 200)}`);
+  }
+  return { client, monitor };
+}
+
+/** The leaf port from the server's log line, needed when it chose the port. */
+export function parseLeafListenLine(line: string): number | undefined {
+  const m = /Listening for leafnode connections on \S*:(\d+)/.exec(line);
+  return m ? Number(m[1]) : undefined;
+}

@@ -1,0 +1,262 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseLeafListenLine, parsePortsFile, renderConfig } from './config.ts';
+import type { NatsServerOptions, ServerPorts, ServerState, ServerStatus } from './types.ts';
+
+const LOG_TAIL = 60;
+/** A run this long resets the restart backoff. */
+const STABLE_MS = 30_000;
+
+export interface NatsServerEvents {
+  state: [ServerState];
+  log: [string];
+  /** The server died without being asked to; `error` says how, with its log tail. */
+  crash: [Error];
+  /** The server is back after a crash, on the same ports. */
+  restarted: [ServerPorts];
+}
+
+/** Every server this process started, so they die with it on a normal exit. */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
+/**
+ * A nats-server child process owned by the app: generated config, readiness
+ * probe, graceful stop, restart with backoff after an unexpected exit.
+ * Restarts reuse the ports of the first run, so connected clients (which
+ * reconnect forever) find the server again without being told.
+ */
+export class NatsServer extends EventEmitter<NatsServerEvents> {
+  readonly opts: Required<Pick<NatsServerOptions, 'readyTimeoutMs' | 'restart' | 'backoffMs' | 'maxBackoffMs'>> & NatsServerOptions;
+  private child?: ChildProcess;
+  private _state: ServerState = 'stopped';
+  private _ports?: ServerPorts;
+  private _version?: string;
+  private stopping = false;
+  private restarts = 0;
+  private backoff: number;
+  private restartTimer?: NodeJS.Timeout;
+  private startedAt = 0;
+  private lastError?: string;
+  private readonly logTail: string[] = [];
+  private leafPortFromLog?: number;
+
+  constructor(opts: NatsServerOptions) {
+    super();
+    this.opts = { readyTimeoutMs: 30_000, restart: true, backoffMs: 250, maxBackoffMs: 10_000, ...opts };
+    this.backoff = this.opts.backoffMs;
+  }
+
+  get status(): ServerStatus {
+    const s: ServerStatus = { state: this._state, restarts: this.restarts };
+    if (this.child?.pid !== undefined && this._state === 'ready') s.pid = this.child.pid;
+    if (this._version) s.version = this._version;
+    if (this._ports) s.ports = { ...this._ports };
+    if (this.lastError) s.lastError = this.lastError;
+    return s;
+  }
+
+  get ports(): ServerPorts {
+    if (!this._ports) throw new Error('nats-server has not started yet; await start() first');
+    return this._ports;
+  }
+
+  /** Client URL (credentials are passed separately). */
+  get url(): string {
+    return `nats://${this.opts.host ?? '127.0.0.1'}:${this.ports.client}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get storeDir(): string {
+    return join(this.opts.dataDir, 'jetstream-store');
+  }
+
+  /** The server's last log lines, for error reports. */
+  get recentLog(): string[] {
+    return [...this.logTail];
+  }
+
+  async start(): Promise<ServerPorts> {
+    if (this._state === 'ready' || this._state === 'starting') throw new Error('nats-server is already running');
+    this.stopping = false;
+    return this.launch();
+  }
+
+  /** Graceful stop: SIGTERM, then SIGKILL if it has not exited in time. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) {
+      this.setState('stopped');
+      return;
+    }
+    const exited = new Promise<void>((res) => child.once('exit', () => res()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    await exited;
+    clearTimeout(timer);
+    this.setState('stopped');
+  }
+
+  /** Options for `@nats-io/transport-node` connect(). */
+  clientConnectOptions(name: string): { servers: string; user: string; pass: string; name: string } {
+    return {
+      servers: this.url,
+      user: this.opts.clientCredentials.user,
+      pass: this.opts.clientCredentials.password,
+      name,
+    };
+  }
+
+  private setState(s: ServerState): void {
+    if (this._state === s) return;
+    this._state = s;
+    this.emit('state', s);
+  }
+
+  private async launch(): Promise<ServerPorts> {
+    const { dataDir } = this.opts;
+    const portsDir = join(dataDir, 'run');
+    mkdirSync(portsDir, { recursive: true });
+    for (const f of readdirSync(portsDir)) if (f.endsWith('.ports')) rmSync(join(portsDir, f), { force: true });
+    const leafPort = this.opts.leafPort ?? (this.opts.leafCredentials ? -1 : undefined);
+    const conf = renderConfig({
+      ...this.opts,
+      storeDir: this.storeDir,
+      portsDir,
+      clientPort: this._ports?.client ?? this.opts.clientPort ?? -1,
+      monitorPort: this._ports?.monitor ?? this.opts.monitorPort ?? -1,
+      ...(leafPort !== undefined ? { leafPort: this._ports?.leaf ?? leafPort } : {}),
+    });
+    const confPath = join(dataDir, 'nats-server.conf.json');
+    // The config holds passwords: readable by the owner only.
+    writeFileSync(confPath, conf, { mode: 0o600 });
+
+    this.setState(this._ports ? 'restarting' : 'starting');
+    this.leafPortFromLog = undefined;
+    const child = spawn(this.opts.binary, ['-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    live.add(child);
+    let buffered = '';
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      buffered += chunk;
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        this.logTail.push(line);
+        if (this.logTail.length > LOG_TAIL) this.logTail.shift();
+        const lp = parseLeafListenLine(line);
+        if (lp !== undefined) this.leafPortFromLog = lp;
+        const v = /Version:\s+(\S+)/.exec(line);
+        if (v?.[1]) this._version = v[1];
+        this.emit('log', line);
+      }
+    });
+    const exit = new Promise<string>((res) => {
+      child.once('exit', (code, signal) => {
+        live.delete(child);
+        res(signal ? `signal ${signal}` : `code ${code}`);
+      });
+      child.once('error', (e) => res(`spawn error: ${e.message}`));
+    });
+    void exit.then((how) => this.onExit(child, how));
+
+    const ports = await Promise.race([this.waitReady(child, portsDir, leafPort !== undefined), exit.then((how) => {
+      throw new Error(`nats-server exited during startup (${how}). Last log lines:\n${this.logTail.slice(-15).join('\n')}`);
+    })]);
+    this._ports = ports;
+    this.startedAt = Date.now();
+    this.setState('ready');
+    return ports;
+  }
+
+  private async waitReady(child: ChildProcess, portsDir: string, wantLeaf: boolean): Promise<ServerPorts> {
+    const deadline = Date.now() + this.opts.readyTimeoutMs;
+    const portsFile = join(portsDir, `${basename(this.opts.binary).replace(/\.exe$/, '')}_${child.pid}.ports`);
+    let base: { client: number; monitor: number } | undefined;
+    let delay = 5;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null || child.signalCode !== null) break;
+      if (!base && existsSync(portsFile)) {
+        try {
+          base = parsePortsFile(readFileSync(portsFile, 'utf8'));
+        } catch {
+          // Partially written; read it again on the next round.
+        }
+      }
+      if (base && (!wantLeaf || this.leafPortFromLog !== undefined) && (await this.healthy(base.monitor))) {
+        return wantLeaf ? { ...base, leaf: this.leafPortFromLog as number } : base;
+      }
+      await sleep(delay);
+      delay = Math.min(delay * 2, 100);
+    }
+    child.kill('SIGKILL');
+    throw new Error(
+      `nats-server did not become ready within ${this.opts.readyTimeoutMs} ms. Last log lines:\n${this.logTail.slice(-15).join('\n')}`,
+    );
+  }
+
+  /** JetStream-aware health probe: 200 only once streams are recovered. */
+  private async healthy(monitorPort: number): Promise<boolean> {
+    try {
+      const res = await fetch(`http://${this.opts.host ?? '127.0.0.1'}:${monitorPort}/healthz`, {
+        signal: AbortSignal.timeout(2_000),
+      });
+      await res.arrayBuffer();
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  private onExit(child: ChildProcess, how: string): void {
+    if (child !== this.child) return;
+    if (this.stopping) {
+      this.setState('stopped');
+      return;
+    }
+    if (this._state === 'starting' || (this._state === 'restarting' && !this.restartTimer)) {
+      // launch() reports this failure itself.
+      return;
+    }
+    this.lastError = `nats-server exited unexpectedly (${how}). Last log lines:\n${this.logTail.slice(-15).join('\n')}`;
+    this.setState('crashed');
+    this.emit('crash', new Error(this.lastError));
+    if (!this.opts.restart) return;
+    if (Date.now() - this.startedAt > STABLE_MS) this.backoff = this.opts.backoffMs;
+    this.scheduleRestart();
+  }
+
+  private scheduleRestart(): void {
+    const delay = this.backoff;
+    this.backoff = Math.min(this.backoff * 2, this.opts.maxBackoffMs);
+    this.setState('restarting');
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.stopping) return;
+      this.launch().then(
+        (ports) => {
+          this.restarts++;
+          this.emit('restarted', ports);
+        },
+        (e: Error) => {
+          this.lastError = e.message;
+          if (this.stopping) return;
+          this.emit('crash', e);
+          this.scheduleRestart();
+        },
+      );
+    }, delay);
+  }
+}
