@@ -1,0 +1,2 @@
+export { Instance } from './instance.ts';
+export type { InstanceOptions } from './types.ts';

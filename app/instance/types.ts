@@ -1,0 +1,24 @@
+import type { LeafRemote } from '../nats/index.ts';
+
+export interface InstanceOptions {
+  /** Holds identity, credentials, the JetStream store and the generated server config. */
+  dataDir: string;
+  /** Used only when the data dir is new; otherwise must match it. */
+  instanceId?: string;
+  /** Root node description on first start. */
+  description?: string;
+  /** nats-server binary; found with `findNatsServer` when omitted. */
+  binary?: string;
+  /** Electron's resources folder, where a packaged app keeps nats-server. */
+  resourcesPath?: string;
+  /** Open a leaf listener for other instances (port -1 = any free port). */
+  leafPort?: number;
+  leafAdvertise?: string;
+  leafRemotes?: LeafRemote[];
+  clientPort?: number;
+  /** Disk budget for all streams, in bytes (also the server's max_file_store). */
+  diskBudgetBytes?: number;
+  maxMsgsPerSubject?: number;
+  /** JetStream fsync interval (`always` or a duration such as `2m`). */
+  syncInterval?: string;
+}

@@ -1,0 +1,327 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type PubAck } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import {
+  DEVICE_NODE_TYPE,
+  EdgePointType,
+  ROOT_PARENT,
+  checkPointTokens,
+  decodePoints,
+  encodePoints,
+  floatPoint,
+  instEdgeSubject,
+  instPointSubject,
+  normalizeKey,
+  parseInstSubject,
+  stringPoint,
+  upEdgeSubject,
+  upPointSubject,
+  validateToken,
+  wins,
+  type NodeView,
+  type OriginPoint,
+  type Point,
+} from '../siot/index.ts';
+import { DiskBudget } from './budget.ts';
+import { queryHistory } from './history.ts';
+import { queryNodes } from './nodes-query.ts';
+import { readStream } from './read.ts';
+import { MergedState, typeKey } from './state.ts';
+import { DEFAULT_MAX_MSGS_PER_SUBJECT, Streams } from './streams.ts';
+import { StoreApi } from './api.ts';
+import type { HistoryQuery, HistoryResult, NodesQuery, PointChange, StoreEvents, StoreOptions, StreamRef, StreamStats } from './types.ts';
+
+/** A write the server refused, or that failed part way; `stored` says which
+ * points were acknowledged (and so are in the merged state). */
+export class StoreWriteError extends Error {
+  constructor(
+    message: string,
+    readonly stored: number,
+    readonly failed: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'StoreWriteError';
+  }
+}
+
+/** Turns the server's terse refusals into what a user can act on. */
+function describeWriteFailure(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/insufficient resources|resource limits exceeded|storage.*exceeded/i.test(msg)) {
+    return `the disk budget is used up (${msg}); history is thinned automatically, but the current state alone does not fit: raise the budget or free disk space`;
+  }
+  if (/timeout|TIMEOUT|no responders|closed|disconnect/i.test(msg)) {
+    return `nats-server did not acknowledge the write (${msg}); it may be restarting — retry; points not acknowledged may or may not be stored`;
+  }
+  return msg;
+}
+
+/**
+ * The SIOT JetStream store: points in boundary-origin streams, merged state
+ * in memory, the SIOT core NATS API on top.
+ */
+export class Store extends EventEmitter<StoreEvents> {
+  readonly instanceId: string;
+  readonly state = new MergedState();
+  private readonly nc: NatsConnection;
+  private readonly js: JetStreamClient;
+  private readonly jsm: JetStreamManager;
+  private readonly streams: Streams;
+  private readonly edgeLocks = new Map<string, Promise<unknown>>();
+  private api?: StoreApi;
+  private budget?: DiskBudget;
+  private closed = false;
+
+  private constructor(opts: StoreOptions, jsm: JetStreamManager) {
+    super();
+    this.instanceId = opts.instanceId;
+    this.nc = opts.nc;
+    this.jsm = jsm;
+    this.js = jetstream(opts.nc);
+    const perStream = opts.streamRetention ?? {};
+    const dflt = opts.maxMsgsPerSubject ?? DEFAULT_MAX_MSGS_PER_SUBJECT;
+    this.streams = new Streams(jsm, (name) => perStream[name] ?? dflt);
+  }
+
+  /** Opens the store: finds its streams, loads the merged state in bulk,
+   * creates the root node on first run and starts serving the NATS API. */
+  static async open(opts: StoreOptions): Promise<Store> {
+    validateToken('instance id', opts.instanceId);
+    const jsm = await jetstreamManager(opts.nc);
+    const store = new Store(opts, jsm);
+    await store.streams.discover();
+    await store.loadAll();
+    if (!store.state.hasEdge(store.instanceId, ROOT_PARENT)) {
+      await store.writeEdgePoints(store.instanceId, ROOT_PARENT, [
+        stringPoint(EdgePointType.NodeType, DEVICE_NODE_TYPE),
+        floatPoint(EdgePointType.Tombstone, 0),
+      ]);
+      await store.writeNodePoints(store.instanceId, [stringPoint('description', opts.description ?? `instance ${opts.instanceId}`)]);
+    }
+    if (opts.diskBudgetBytes !== undefined) {
+      store.budget = new DiskBudget(jsm, store.streams, opts.diskBudgetBytes);
+      store.budget.start();
+    }
+    if (opts.serveApi ?? true) {
+      store.api = new StoreApi(opts.nc, store);
+      await store.api.start();
+    }
+    return store;
+  }
+
+  /** Loads the tips of every local `inst_*` stream (a last-per-subject read
+   * per stream) into the merged state. Returns the messages read. */
+  async loadAll(): Promise<number> {
+    let n = 0;
+    for (const ref of this.streams.all()) n += await this.loadStream(ref);
+    return n;
+  }
+
+  private async loadStream(ref: StreamRef): Promise<number> {
+    return readStream(this.js, { stream: ref.name, filterSubjects: [`inst.${ref.boundary}.${ref.origin}.>`], mode: 'last' }, (m) => {
+      this.applyStored(m.subject, m.data, ref.origin, false);
+    });
+  }
+
+  /** Folds one stored message into the merged state. Bad messages (which
+   * only a foreign writer could have stored) are skipped, not fatal. */
+  private applyStored(subject: string, data: Uint8Array, instance: string, emit: boolean): void {
+    let points: Point[];
+    let parsed;
+    try {
+      parsed = parseInstSubject(subject);
+      points = decodePoints(data);
+    } catch {
+      return;
+    }
+    if (parsed.kind === 'point') {
+      for (const point of points) {
+        const op = { point, instance };
+        if (this.state.applyNodePoint(parsed.nodeId, op) && emit) this.emit('point', { nodeId: parsed.nodeId, current: op });
+      }
+    } else {
+      for (const op of this.state.applyEdgePoints(parsed.childId, parsed.parentId, instance, points)) {
+        if (emit) this.emit('point', { nodeId: parsed.childId, parentId: parsed.parentId, current: op });
+      }
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error('the store is closed');
+  }
+
+  private static prepare(points: readonly Point[]): Point[] {
+    if (points.length === 0) throw new StoreWriteError('no points to write', 0, 0);
+    return points.map((p) => {
+      checkPointTokens(p);
+      return p.key === '' ? { ...p, key: normalizeKey(p.key) } : p;
+    });
+  }
+
+  /** Appends node points to this instance's stream for the node's boundary;
+   * resolves once every point is acknowledged and in the merged state. */
+  async writeNodePoints(nodeId: string, points: readonly Point[]): Promise<void> {
+    this.checkOpen();
+    validateToken('node id', nodeId);
+    const pts = Store.prepare(points);
+    const o = this.instanceId;
+    const b = this.state.boundaryOf(nodeId, o);
+    const ensured = this.streams.ensure(b, o);
+    if (ensured instanceof Promise) await ensured;
+    const acks = pts.map((p) => this.js.publish(instPointSubject(b, o, nodeId, p.type, p.key), encodePoints([p])));
+    await this.settle(acks, pts, (p) => {
+      const op = { point: p, instance: o };
+      if (this.state.applyNodePoint(nodeId, op)) this.emit('point', { nodeId, current: op });
+      this.fanOut(nodeId, undefined, p);
+    });
+  }
+
+  /** Writes edge points. Each message carries this instance's full set for
+   * the edge, so the stream's tip alone restores the edge. Writes to one edge
+   * are serialized so no concurrent write drops another's points. */
+  async writeEdgePoints(childId: string, parentId: string, points: readonly Point[]): Promise<void> {
+    this.checkOpen();
+    validateToken('node id', childId);
+    validateToken('parent id', parentId);
+    const pts = Store.prepare(points);
+    const lockKey = `${childId}.${parentId}`;
+    const prev = this.edgeLocks.get(lockKey) ?? Promise.resolve();
+    const run = prev.catch(() => undefined).then(() => this.writeEdgeLocked(childId, parentId, pts));
+    this.edgeLocks.set(lockKey, run);
+    try {
+      await run;
+    } finally {
+      if (this.edgeLocks.get(lockKey) === run) this.edgeLocks.delete(lockKey);
+    }
+  }
+
+  private async writeEdgeLocked(childId: string, parentId: string, pts: Point[]): Promise<void> {
+    const o = this.instanceId;
+    const full = new Map<string, Point>();
+    for (const p of this.state.ownEdgePoints(childId, parentId, o)) full.set(typeKey(p.type, p.key), p);
+    for (const p of pts) {
+      const id = typeKey(p.type, p.key);
+      const cur = full.get(id);
+      if (wins({ point: p, instance: o }, cur ? { point: cur, instance: o } : undefined)) full.set(id, p);
+    }
+    const set = [...full.values()];
+    const b = this.state.edgeBoundary(childId, parentId, o);
+    const ensured = this.streams.ensure(b, o);
+    if (ensured instanceof Promise) await ensured;
+    await this.settle([this.js.publish(instEdgeSubject(b, o, parentId, childId), encodePoints(set))], [set], () => {
+      for (const op of this.state.applyEdgePoints(childId, parentId, o, set)) {
+        this.emit('point', { nodeId: childId, parentId, current: op });
+      }
+      for (const p of pts) this.fanOut(childId, parentId, p);
+    });
+  }
+
+  /** Waits for every ack; applies the acknowledged ones even when others fail. */
+  private async settle<T>(acks: Promise<PubAck>[], items: T[], onStored: (item: T) => void): Promise<void> {
+    const results = await Promise.allSettled(acks);
+    let failed = 0;
+    let firstError: unknown;
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') onStored(items[i] as T);
+      else {
+        failed++;
+        firstError ??= r.reason;
+      }
+    });
+    if (failed) {
+      throw new StoreWriteError(
+        `${failed} of ${results.length} point write(s) failed: ${describeWriteFailure(firstError)}`,
+        results.length - failed,
+        failed,
+        { cause: firstError },
+      );
+    }
+  }
+
+  /** Re-publishes a stored point on `up.<a>.…` for the node itself, every
+   * ancestor, and the virtual `root`, so listeners anywhere above hear it. */
+  private fanOut(nodeId: string, parentId: string | undefined, p: Point): void {
+    const payload = encodePoints([p]);
+    const targets = [nodeId, ...this.state.ancestors(nodeId), ROOT_PARENT];
+    for (const a of targets) {
+      const subject = parentId === undefined ? upPointSubject(a, nodeId, p.type, p.key) : upEdgeSubject(a, nodeId, parentId, p.type, p.key);
+      this.nc.publish(subject, payload);
+    }
+  }
+
+  /** Creates a node under `parentId`; returns its id. A `device` node starts
+   * a new storage boundary. */
+  async createNode(parentId: string, nodeType: string, points: readonly Point[] = [], id: string = randomUUID()): Promise<string> {
+    await this.writeEdgePoints(id, parentId, [stringPoint(EdgePointType.NodeType, nodeType), floatPoint(EdgePointType.Tombstone, 0)]);
+    if (points.length) await this.writeNodePoints(id, points);
+    return id;
+  }
+
+  /** Deletes a node under one parent (its other parents keep it). */
+  async deleteNode(id: string, parentId: string): Promise<void> {
+    if (!this.state.hasEdge(id, parentId)) throw new Error(`node ${id} has no edge to parent ${parentId}`);
+    await this.writeEdgePoints(id, parentId, [floatPoint(EdgePointType.Tombstone, 1)]);
+  }
+
+  /** Adds a parent, keeping the existing ones (SIOT's mirror). */
+  async addParent(id: string, newParentId: string): Promise<void> {
+    const type = this.state.nodeType(id);
+    if (!type) throw new Error(`node ${id} not found`);
+    await this.writeEdgePoints(id, newParentId, [stringPoint(EdgePointType.NodeType, type), floatPoint(EdgePointType.Tombstone, 0)]);
+  }
+
+  /** Moves a node: the new edge first, so it is never parentless. */
+  async moveNode(id: string, fromParentId: string, toParentId: string): Promise<void> {
+    if (fromParentId === toParentId) return;
+    await this.addParent(id, toParentId);
+    await this.deleteNode(id, fromParentId);
+  }
+
+  nodes(q: NodesQuery): NodeView[] {
+    return queryNodes(this.state, q);
+  }
+
+  nodePoints(nodeId: string): OriginPoint[] {
+    return this.state.nodePoints(nodeId);
+  }
+
+  history(q: HistoryQuery): Promise<HistoryResult> {
+    return queryHistory(this.js, this.streams.all(), q);
+  }
+
+  streamRefs(): StreamRef[] {
+    return this.streams.all();
+  }
+
+  async streamStats(): Promise<StreamStats[]> {
+    return Promise.all(this.streams.all().map((r) => this.streams.stats(r)));
+  }
+
+  /** Changes how much history one stream keeps per subject (>= 1). */
+  setRetention(streamName: string, maxMsgsPerSubject: number): Promise<void> {
+    return this.streams.setMaxMsgsPerSubject(streamName, maxMsgsPerSubject);
+  }
+
+  /** Runs the disk budget policy now (it also runs on a timer). */
+  async enforceBudget(): Promise<{ usage: number; thinned: string[] }> {
+    if (!this.budget) throw new Error('no disk budget configured (StoreOptions.diskBudgetBytes)');
+    return this.budget.enforce();
+  }
+
+  onPoint(fn: (c: PointChange) => void): () => void {
+    this.on('point', fn);
+    return () => this.off('point', fn);
+  }
+
+  /** Stops serving the API and waits for its in-flight writes; the
+   * connection stays the caller's. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.budget?.stop();
+    await this.api?.stop();
+    await Promise.allSettled([...this.edgeLocks.values()]);
+  }
+}
