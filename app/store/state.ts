@@ -43,6 +43,12 @@ export class MergedState {
   private readonly edges = new Map<string, Map<string, EdgeEntry>>();
   /** parentId → childIds */
   private readonly children = new Map<string, Set<string>>();
+  /** Topology lookups sit on the write path (every write needs the node's
+   * boundary and ancestors) but only change with edge points, which are
+   * rare: cache them and drop the caches whenever an edge point changes. */
+  private readonly boundaryCache = new Map<string, string>();
+  private readonly ancestorCache = new Map<string, string[]>();
+  private readonly typeCache = new Map<string, string>();
 
   /** Returns true when `op` became the node's current point. */
   applyNodePoint(nodeId: string, op: OriginPoint): boolean {
@@ -90,6 +96,11 @@ export class MergedState {
         edge.merged.set(id, op);
         changed.push(op);
       }
+    }
+    if (changed.length) {
+      this.boundaryCache.clear();
+      this.ancestorCache.clear();
+      this.typeCache.clear();
     }
     return changed;
   }
@@ -140,6 +151,16 @@ export class MergedState {
 
   /** The node type as its edge under `parentId` says, or under any live parent. */
   nodeType(nodeId: string, parentId?: string): string {
+    if (parentId !== undefined) return this.readNodeType(nodeId, parentId);
+    let t = this.typeCache.get(nodeId);
+    if (t === undefined) {
+      t = this.readNodeType(nodeId, undefined);
+      this.typeCache.set(nodeId, t);
+    }
+    return t;
+  }
+
+  private readNodeType(nodeId: string, parentId: string | undefined): string {
     const byParent = this.edges.get(nodeId);
     if (!byParent) return '';
     const read = (e: EdgeEntry | undefined): string | undefined => {
@@ -164,6 +185,15 @@ export class MergedState {
   /** Every ancestor through live edges, nearest first, each once (the tree
    * is a DAG), excluding the virtual `root` parent. */
   ancestors(nodeId: string): string[] {
+    let cached = this.ancestorCache.get(nodeId);
+    if (!cached) {
+      cached = this.findAncestors(nodeId);
+      this.ancestorCache.set(nodeId, cached);
+    }
+    return cached;
+  }
+
+  private findAncestors(nodeId: string): string[] {
     const out: string[] = [];
     const seen = new Set<string>([nodeId]);
     let frontier = [nodeId];
@@ -186,6 +216,16 @@ export class MergedState {
    * type `device`. A node under several parents follows the first live one
    * (sorted), so every instance picks the same boundary. */
   boundaryOf(nodeId: string, instanceRoot: string): string {
+    const key = `${instanceRoot}\u0000${nodeId}`;
+    let b = this.boundaryCache.get(key);
+    if (b === undefined) {
+      b = this.findBoundary(nodeId, instanceRoot);
+      this.boundaryCache.set(key, b);
+    }
+    return b;
+  }
+
+  private findBoundary(nodeId: string, instanceRoot: string): string {
     const seen = new Set<string>();
     let n: string | undefined = nodeId;
     while (n !== undefined && !seen.has(n)) {

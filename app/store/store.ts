@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type PubAck } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import {
   DEVICE_NODE_TYPE,
@@ -11,12 +11,9 @@ import {
   encodePoints,
   floatPoint,
   instEdgeSubject,
-  instPointSubject,
   normalizeKey,
   parseInstSubject,
   stringPoint,
-  upEdgeSubject,
-  upPointSubject,
   validateToken,
   wins,
   type NodeView,
@@ -30,6 +27,7 @@ import { readStream } from './read.ts';
 import { MergedState, typeKey } from './state.ts';
 import { DEFAULT_MAX_MSGS_PER_SUBJECT, Streams } from './streams.ts';
 import { StoreApi } from './api.ts';
+import { AckPublisher, type Ack } from './publisher.ts';
 import type { HistoryQuery, HistoryResult, NodesQuery, PointChange, StoreEvents, StoreOptions, StreamRef, StreamStats } from './types.ts';
 
 /** A write the server refused, or that failed part way; `stored` says which
@@ -52,7 +50,7 @@ function describeWriteFailure(e: unknown): string {
   if (/insufficient resources|resource limits exceeded|storage.*exceeded/i.test(msg)) {
     return `the disk budget is used up (${msg}); history is thinned automatically, but the current state alone does not fit: raise the budget or free disk space`;
   }
-  if (/timeout|TIMEOUT|no responders|closed|disconnect/i.test(msg)) {
+  if (/timeout|no responders|closed|disconnect/i.test(msg)) {
     return `nats-server did not acknowledge the write (${msg}); it may be restarting — retry; points not acknowledged may or may not be stored`;
   }
   return msg;
@@ -69,6 +67,7 @@ export class Store extends EventEmitter<StoreEvents> {
   private readonly js: JetStreamClient;
   private readonly jsm: JetStreamManager;
   private readonly streams: Streams;
+  private readonly publisher: AckPublisher;
   private readonly edgeLocks = new Map<string, Promise<unknown>>();
   private api?: StoreApi;
   private budget?: DiskBudget;
@@ -80,6 +79,8 @@ export class Store extends EventEmitter<StoreEvents> {
     this.nc = opts.nc;
     this.jsm = jsm;
     this.js = jetstream(opts.nc);
+    this.publisher = new AckPublisher(opts.nc);
+    this.publisher.start();
     const perStream = opts.streamRetention ?? {};
     const dflt = opts.maxMsgsPerSubject ?? DEFAULT_MAX_MSGS_PER_SUBJECT;
     this.streams = new Streams(jsm, (name) => perStream[name] ?? dflt);
@@ -170,11 +171,14 @@ export class Store extends EventEmitter<StoreEvents> {
     const b = this.state.boundaryOf(nodeId, o);
     const ensured = this.streams.ensure(b, o);
     if (ensured instanceof Promise) await ensured;
-    const acks = pts.map((p) => this.js.publish(instPointSubject(b, o, nodeId, p.type, p.key), encodePoints([p])));
-    await this.settle(acks, pts, (p) => {
+    // Tokens were validated above; build subjects without validating again.
+    const prefix = `inst.${b}.${o}.${nodeId}.p.`;
+    const payloads = pts.map((p) => encodePoints([p]));
+    const acks = pts.map((p, i) => this.publisher.publish(`${prefix}${p.type || '_'}.${p.key}`, payloads[i] as Uint8Array));
+    await this.settle(acks, pts, (p, i) => {
       const op = { point: p, instance: o };
       if (this.state.applyNodePoint(nodeId, op)) this.emit('point', { nodeId, current: op });
-      this.fanOut(nodeId, undefined, p);
+      this.fanOut(nodeId, undefined, p, payloads[i] as Uint8Array);
     });
   }
 
@@ -210,21 +214,21 @@ export class Store extends EventEmitter<StoreEvents> {
     const b = this.state.edgeBoundary(childId, parentId, o);
     const ensured = this.streams.ensure(b, o);
     if (ensured instanceof Promise) await ensured;
-    await this.settle([this.js.publish(instEdgeSubject(b, o, parentId, childId), encodePoints(set))], [set], () => {
+    await this.settle([this.publisher.publish(instEdgeSubject(b, o, parentId, childId), encodePoints(set))], [set], () => {
       for (const op of this.state.applyEdgePoints(childId, parentId, o, set)) {
         this.emit('point', { nodeId: childId, parentId, current: op });
       }
-      for (const p of pts) this.fanOut(childId, parentId, p);
+      for (const p of pts) this.fanOut(childId, parentId, p, encodePoints([p]));
     });
   }
 
   /** Waits for every ack; applies the acknowledged ones even when others fail. */
-  private async settle<T>(acks: Promise<PubAck>[], items: T[], onStored: (item: T) => void): Promise<void> {
+  private async settle<T>(acks: Promise<Ack>[], items: T[], onStored: (item: T, index: number) => void): Promise<void> {
     const results = await Promise.allSettled(acks);
     let failed = 0;
     let firstError: unknown;
     results.forEach((r, i) => {
-      if (r.status === 'fulfilled') onStored(items[i] as T);
+      if (r.status === 'fulfilled') onStored(items[i] as T, i);
       else {
         failed++;
         firstError ??= r.reason;
@@ -242,13 +246,12 @@ export class Store extends EventEmitter<StoreEvents> {
 
   /** Re-publishes a stored point on `up.<a>.…` for the node itself, every
    * ancestor, and the virtual `root`, so listeners anywhere above hear it. */
-  private fanOut(nodeId: string, parentId: string | undefined, p: Point): void {
-    const payload = encodePoints([p]);
-    const targets = [nodeId, ...this.state.ancestors(nodeId), ROOT_PARENT];
-    for (const a of targets) {
-      const subject = parentId === undefined ? upPointSubject(a, nodeId, p.type, p.key) : upEdgeSubject(a, nodeId, parentId, p.type, p.key);
-      this.nc.publish(subject, payload);
-    }
+  private fanOut(nodeId: string, parentId: string | undefined, p: Point, payload: Uint8Array): void {
+    // Ids and tokens are validated on the way in; only the shape differs.
+    const tail = parentId === undefined ? `${nodeId}.${p.type || '_'}.${p.key}` : `${nodeId}.${parentId}.${p.type || '_'}.${p.key}`;
+    this.nc.publish(`up.${nodeId}.${tail}`, payload);
+    for (const a of this.state.ancestors(nodeId)) this.nc.publish(`up.${a}.${tail}`, payload);
+    this.nc.publish(`up.${ROOT_PARENT}.${tail}`, payload);
   }
 
   /** Creates a node under `parentId`; returns its id. A `device` node starts
@@ -323,5 +326,6 @@ export class Store extends EventEmitter<StoreEvents> {
     this.budget?.stop();
     await this.api?.stop();
     await Promise.allSettled([...this.edgeLocks.values()]);
+    this.publisher.close();
   }
 }

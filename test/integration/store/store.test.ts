@@ -114,7 +114,7 @@ describe('store: SIOT core NATS API', () => {
     const dev = await a.store.createNode('api1', 'device');
     const io = await a.store.createNode(dev, 'modbusIO');
     const seen: string[] = [];
-    const sub = a.nc.subscribe('up.>', { callback: (_e, m) => seen.push(m.subject) });
+    const sub = a.nc.subscribe('up.>', { callback: (_e, m) => void seen.push(m.subject) });
     const reply = await a.nc.request(`p.${io}.value.0`, encodePoints([floatPoint('value', 42)]));
     expect(reply.string()).toBe('');
     expect(pointFloat(a.store.state.nodePoint(io, 'value', '0')?.point as Point)).toBe(42);
