@@ -1,4 +1,5 @@
-import type { JetStreamClient } from '@nats-io/jetstream';
+import type { JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { decodePoints, instPointFilter } from '../siot/index.ts';
 import { readStream } from './read.ts';
 import type { HistoryPoint, HistoryQuery, HistoryResult, StreamRef } from './types.ts';
@@ -18,7 +19,7 @@ function newestFirst(a: HistoryPoint, b: HistoryPoint): number {
  * filtering uses the point's own time, never the JetStream timestamp, since
  * points may arrive long after they were sampled. Returned oldest first.
  */
-export async function queryHistory(js: JetStreamClient, streams: StreamRef[], q: HistoryQuery): Promise<HistoryResult> {
+export async function queryHistory(nc: NatsConnection, jsm: JetStreamManager, streams: StreamRef[], q: HistoryQuery): Promise<HistoryResult> {
   const limit = q.limit ?? DEFAULT_HISTORY_LIMIT;
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`history limit must be a whole number >= 1, got ${q.limit}`);
   if (q.start !== undefined && q.end !== undefined && q.end <= q.start) {
@@ -28,17 +29,17 @@ export async function queryHistory(js: JetStreamClient, streams: StreamRef[], q:
   let scanned = 0;
   for (const ref of streams) {
     const filter = instPointFilter(ref.boundary, ref.origin, q.nodeId, q.type, q.key);
-    scanned += await readStream(js, { stream: ref.name, filterSubjects: [filter], mode: 'all' }, (m) => {
+    scanned += await readStream(nc, jsm, { stream: ref.name, filterSubjects: [filter], mode: 'all' }, (_subject, data, seq) => {
       let points;
       try {
-        points = decodePoints(m.data);
+        points = decodePoints(data);
       } catch {
         return;
       }
       for (const point of points) {
         if (q.start !== undefined && point.time < q.start) continue;
         if (q.end !== undefined && point.time >= q.end) continue;
-        matched.push({ nodeId: q.nodeId, point, instance: ref.origin, stream: ref.name, seq: m.seq });
+        matched.push({ nodeId: q.nodeId, point, instance: ref.origin, stream: ref.name, seq });
       }
     });
   }

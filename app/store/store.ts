@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import {
   DEVICE_NODE_TYPE,
@@ -12,7 +12,7 @@ import {
   floatPoint,
   instEdgeSubject,
   normalizeKey,
-  parseInstSubject,
+  instStreamSubjects,
   stringPoint,
   validateToken,
   wins,
@@ -64,7 +64,6 @@ export class Store extends EventEmitter<StoreEvents> {
   readonly instanceId: string;
   readonly state = new MergedState();
   private readonly nc: NatsConnection;
-  private readonly js: JetStreamClient;
   private readonly jsm: JetStreamManager;
   private readonly streams: Streams;
   private readonly publisher: AckPublisher;
@@ -78,7 +77,6 @@ export class Store extends EventEmitter<StoreEvents> {
     this.instanceId = opts.instanceId;
     this.nc = opts.nc;
     this.jsm = jsm;
-    this.js = jetstream(opts.nc);
     this.publisher = new AckPublisher(opts.nc);
     this.publisher.start();
     const perStream = opts.streamRetention ?? {};
@@ -115,36 +113,42 @@ export class Store extends EventEmitter<StoreEvents> {
   /** Loads the tips of every local `inst_*` stream (a last-per-subject read
    * per stream) into the merged state. Returns the messages read. */
   async loadAll(): Promise<number> {
-    let n = 0;
-    for (const ref of this.streams.all()) n += await this.loadStream(ref);
-    return n;
+    // In parallel: the server selects tips of one stream while we decode another's.
+    const counts = await Promise.all(this.streams.all().map((ref) => this.loadStream(ref)));
+    return counts.reduce((a, b) => a + b, 0);
   }
 
-  private async loadStream(ref: StreamRef): Promise<number> {
-    return readStream(this.js, { stream: ref.name, filterSubjects: [`inst.${ref.boundary}.${ref.origin}.>`], mode: 'last' }, (m) => {
-      this.applyStored(m.subject, m.data, ref.origin, false);
+  private loadStream(ref: StreamRef): Promise<number> {
+    const prefix = instStreamSubjects(ref.boundary, ref.origin).slice(0, -1);
+    return readStream(this.nc, this.jsm, { stream: ref.name, filterSubjects: [`${prefix}>`], mode: 'last' }, (subject, data) => {
+      this.applyStored(subject, prefix.length, data, ref.origin, false);
     });
   }
 
-  /** Folds one stored message into the merged state. Bad messages (which
-   * only a foreign writer could have stored) are skipped, not fatal. */
-  private applyStored(subject: string, data: Uint8Array, instance: string, emit: boolean): void {
+  /** Folds one stored message into the merged state. The stream's filter
+   * fixes the `inst.<b>.<o>.` prefix, so only the rest is split (the full
+   * parser cost as much as decoding on a cold load). Bad messages, which only
+   * a foreign writer could have stored, are skipped, not fatal. */
+  private applyStored(subject: string, prefixLen: number, data: Uint8Array, instance: string, emit: boolean): void {
+    const dot = subject.indexOf('.', prefixLen);
+    if (dot < 0) return;
+    const id = subject.slice(prefixLen, dot);
     let points: Point[];
-    let parsed;
     try {
-      parsed = parseInstSubject(subject);
       points = decodePoints(data);
     } catch {
       return;
     }
-    if (parsed.kind === 'point') {
+    if (subject.startsWith('p.', dot + 1)) {
       for (const point of points) {
         const op = { point, instance };
-        if (this.state.applyNodePoint(parsed.nodeId, op) && emit) this.emit('point', { nodeId: parsed.nodeId, current: op });
+        if (this.state.applyNodePoint(id, op) && emit) this.emit('point', { nodeId: id, current: op });
       }
-    } else {
-      for (const op of this.state.applyEdgePoints(parsed.childId, parsed.parentId, instance, points)) {
-        if (emit) this.emit('point', { nodeId: parsed.childId, parentId: parsed.parentId, current: op });
+    } else if (subject.startsWith('ep.', dot + 1)) {
+      const childId = subject.slice(dot + 4);
+      if (!childId || childId.includes('.')) return;
+      for (const op of this.state.applyEdgePoints(childId, id, instance, points)) {
+        if (emit) this.emit('point', { nodeId: childId, parentId: id, current: op });
       }
     }
   }
@@ -291,7 +295,7 @@ export class Store extends EventEmitter<StoreEvents> {
   }
 
   history(q: HistoryQuery): Promise<HistoryResult> {
-    return queryHistory(this.js, this.streams.all(), q);
+    return queryHistory(this.nc, this.jsm, this.streams.all(), q);
   }
 
   streamRefs(): StreamRef[] {

@@ -170,6 +170,9 @@ describe('store: history', () => {
     expect(all.points[0]?.point.time).toBe(500n);
     const range = await a.store.history({ nodeId: n, type: 'value', key: '0', start: 1_100n, end: 1_200n });
     expect(range.points.map((h) => pointFloat(h.point))).toEqual(Array.from({ length: 100 }, (_, i) => 100 + i));
+    // Each point says where it is stored; one subject's sequence numbers rise with write order.
+    const seqs = range.points.map((h) => h.seq);
+    expect(seqs.every((s, i) => s > 0 && (i === 0 || s > (seqs[i - 1] as number)))).toBe(true);
     const limited = await a.store.history({ nodeId: n, type: 'value', limit: 10 });
     expect(limited.truncated).toBe(true);
     expect(limited.points.map((h) => pointFloat(h.point))).toEqual([490, 491, 492, 493, 494, 495, 496, 497, 498, 499]);

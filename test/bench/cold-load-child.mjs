@@ -1,24 +1,15 @@
-// Runs in a fresh process: measures loading merged state from a running
-// server, (a) with the store's bulk last-per-subject read and (b) with one
-// direct get per subject, and prints JSON. Process start-up is excluded.
+// Runs in a fresh process on the compiled app (dist/, what ships; `npm run
+// bench` builds it first): measures loading merged state from a running
+// server (a) with the store's bulk read (Store.open) and (b) with one direct
+// get per subject, and prints JSON. Process start-up is excluded.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { Store } from '../../app/store/index.ts';
-import { decodePoints, parseInstSubject } from '../../app/siot/index.ts';
+import { Store } from '../../dist/app/store/index.js';
+import { decodePoints, parseInstSubject } from '../../dist/app/siot/index.js';
 
-interface Args {
-  url: string;
-  user: string;
-  pass: string;
-  instanceId: string;
-  mode: 'bulk' | 'per-subject';
-  subjects?: Array<[string, string[]]>;
-  window?: number;
-}
-
-const args = JSON.parse(readFileSync(process.argv[2] as string, 'utf8')) as Args;
+const args = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const nc = await connect({ servers: args.url, user: args.user, pass: args.pass });
 const t0 = performance.now();
 let points = 0;
@@ -28,14 +19,14 @@ if (args.mode === 'bulk') {
   await store.close();
 } else {
   const jsm = await jetstreamManager(nc);
-  const merged = new Map<string, bigint>();
+  const merged = new Map();
   const window = args.window ?? 1;
   for (const [stream, subjects] of args.subjects ?? []) {
     let next = 0;
     await Promise.all(
       Array.from({ length: window }, async () => {
         while (next < subjects.length) {
-          const subject = subjects[next++] as string;
+          const subject = subjects[next++];
           const m = await jsm.direct.getMessage(stream, { last_by_subj: subject });
           if (!m) continue;
           const s = parseInstSubject(subject);
