@@ -1,2 +1,2 @@
-export { Instance } from './instance.ts';
-export type { InstanceOptions } from './types.ts';
+export { Instance, leafRemoteFor } from './instance.ts';
+export type { InstanceOptions, PeerLink } from './types.ts';

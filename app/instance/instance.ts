@@ -1,7 +1,30 @@
 import type { NatsConnection } from '@nats-io/nats-core';
-import { NatsServer, connectToServer, findNatsServer, loadOrCreateCredentials, type InstanceCredentials } from '../nats/index.ts';
+import {
+  LOCAL_ONLY_SUBJECTS,
+  NatsServer,
+  connectToServer,
+  findNatsServer,
+  jetStreamDomain,
+  loadOrCreateCredentials,
+  type InstanceCredentials,
+  type LeafRemote,
+} from '../nats/index.ts';
 import { Store, loadOrCreateIdentity } from '../store/index.ts';
-import type { InstanceOptions } from './types.ts';
+import { Sync } from '../sync/index.ts';
+import type { InstanceOptions, PeerLink } from './types.ts';
+
+/** Leaf remote for a peer: the write, stream and live-API subjects never
+ * cross, in either direction (with one shared account a publish would
+ * otherwise be stored, and acknowledged, by both sides' streams). */
+export function leafRemoteFor(peer: PeerLink): LeafRemote {
+  return {
+    url: peer.url,
+    credentials: peer.credentials,
+    denyImports: LOCAL_ONLY_SUBJECTS,
+    denyExports: LOCAL_ONLY_SUBJECTS,
+    ...(peer.compression ? { compression: peer.compression } : {}),
+  };
+}
 
 /**
  * One running SIOT instance: its own nats-server (JetStream on, its own
@@ -14,6 +37,7 @@ export class Instance {
     readonly nc: NatsConnection,
     readonly store: Store,
     readonly credentials: InstanceCredentials,
+    readonly sync: Sync | undefined,
   ) {}
 
   static async start(opts: InstanceOptions): Promise<Instance> {
@@ -28,7 +52,7 @@ export class Instance {
       ...(opts.clientPort !== undefined ? { clientPort: opts.clientPort } : {}),
       ...(opts.leafPort !== undefined ? { leafPort: opts.leafPort, leafCredentials: credentials.leaf } : {}),
       ...(opts.leafAdvertise ? { leafAdvertise: opts.leafAdvertise } : {}),
-      ...(opts.leafRemotes ? { leafRemotes: opts.leafRemotes } : {}),
+      ...(opts.peers?.length ? { leafRemotes: opts.peers.map(leafRemoteFor) } : {}),
       ...(opts.diskBudgetBytes !== undefined ? { maxFileStore: opts.diskBudgetBytes } : {}),
       ...(opts.syncInterval ? { syncInterval: opts.syncInterval } : {}),
     });
@@ -43,7 +67,12 @@ export class Instance {
         ...(opts.diskBudgetBytes !== undefined ? { diskBudgetBytes: opts.diskBudgetBytes } : {}),
         ...(opts.maxMsgsPerSubject !== undefined ? { maxMsgsPerSubject: opts.maxMsgsPerSubject } : {}),
       });
-      return new Instance(identity.id, server, nc, store, credentials);
+      let sync: Sync | undefined;
+      if (opts.sync !== false) {
+        sync = new Sync(store, nc, jetStreamDomain(identity.id), opts.sync ?? {});
+        await sync.start();
+      }
+      return new Instance(identity.id, server, nc, store, credentials, sync);
     } catch (e) {
       await nc?.close().catch(() => undefined);
       await server.stop();
@@ -51,9 +80,17 @@ export class Instance {
     }
   }
 
-  /** Flushes and stops: API first (in-flight writes finish), then the
+  /** Leaf listener URL other instances dial (needs `leafPort`). */
+  get leafUrl(): string {
+    const port = this.server.ports.leaf;
+    if (port === undefined) throw new Error(`instance ${this.id} has no leaf listener; start it with leafPort`);
+    return `nats-leaf://127.0.0.1:${port}`;
+  }
+
+  /** Flushes and stops: sync first, then the API (in-flight writes finish), then the
    * connection, then the server. */
   async stop(): Promise<void> {
+    await this.sync?.stop();
     await this.store.close();
     await this.nc.drain().catch(() => undefined);
     await this.server.stop();

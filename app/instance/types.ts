@@ -1,4 +1,5 @@
-import type { LeafRemote } from '../nats/index.ts';
+import type { Credentials } from '../nats/index.ts';
+import type { SyncOptions } from '../sync/index.ts';
 
 export interface InstanceOptions {
   /** Holds identity, credentials, the JetStream store and the generated server config. */
@@ -14,11 +15,23 @@ export interface InstanceOptions {
   /** Open a leaf listener for other instances (port -1 = any free port). */
   leafPort?: number;
   leafAdvertise?: string;
-  leafRemotes?: LeafRemote[];
+  /** Instances to connect to as a leaf (their leaf listener and credentials). */
+  peers?: PeerLink[];
+  /** Sync with connected instances (default on); `false` for a lone store. */
+  sync?: SyncOptions | false;
   clientPort?: number;
   /** Disk budget for all streams, in bytes (also the server's max_file_store). */
   diskBudgetBytes?: number;
   maxMsgsPerSubject?: number;
   /** JetStream fsync interval (`always` or a duration such as `2m`). */
   syncInterval?: string;
+}
+
+/** A leaf connection this instance dials. */
+export interface PeerLink {
+  /** e.g. `nats-leaf://127.0.0.1:7422` */
+  url: string;
+  credentials: Credentials;
+  /** nats-server leaf compression (`s2_fast`, `s2_best`, `off`, …). */
+  compression?: string;
 }

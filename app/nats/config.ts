@@ -13,7 +13,53 @@ export function serverName(instanceId: string): string {
   return jetStreamDomain(instanceId);
 }
 
+/** Subjects that never cross a leaf link: the write API (a publish would be
+ * stored by both sides' streams, and acknowledged by either), the stream
+ * subjects themselves, and the live API each instance answers for itself. */
+export const LOCAL_ONLY_SUBJECTS = ['p.>', 'ep.>', 'inst.>', 'up.>', 'nodes.>'];
+
+/** JetStream API calls that change streams or their contents. */
+export function jetStreamWriteApi(domain: string): string[] {
+  const api = `$JS.${domain}.API`;
+  return [
+    `${api}.STREAM.CREATE.>`,
+    `${api}.STREAM.UPDATE.>`,
+    `${api}.STREAM.DELETE.>`,
+    `${api}.STREAM.PURGE.>`,
+    `${api}.STREAM.MSG.DELETE.>`,
+    `${api}.STREAM.RESTORE.>`,
+    `${api}.STREAM.SNAPSHOT.>`,
+    `${api}.STREAM.PEER.>`,
+    `${api}.STREAM.LEADER.>`,
+    `${api}.META.>`,
+    `${api}.SERVER.>`,
+    `${api}.ACCOUNT.>`,
+  ];
+}
+
 type ConfValue = string | number | boolean | ConfValue[] | { [k: string]: ConfValue | undefined };
+
+/** Users of the main authorization block. The leaf user lives here too,
+ * not under `leafnodes.authorization` (which takes no permissions in 2.10):
+ * leaf connections authenticate against these users, and the user's
+ * permissions then bound what a connected instance may send us ("publish")
+ * and hear from us ("subscribe"). It reads our streams through our
+ * JetStream API but may not change them: every instance writes only its own
+ * log, and the live API stays local to each instance. */
+function configUsers(input: ServerConfigInput): ConfValue[] {
+  const users: ConfValue[] = [{ user: input.clientCredentials.user, password: input.clientCredentials.password }];
+  if (input.leafCredentials) {
+    users.push({
+      user: input.leafCredentials.user,
+      password: input.leafCredentials.password,
+      permissions: {
+        publish: { deny: [...LOCAL_ONLY_SUBJECTS, ...jetStreamWriteApi(jetStreamDomain(input.instanceId)), '$JS.API.>'] },
+        subscribe: { deny: LOCAL_ONLY_SUBJECTS },
+      },
+    });
+  }
+  return users;
+}
 
 /** nats-server accepts JSON as configuration; emitting JSON (rather than the
  * HOCON-like syntax) means every string is quoted and escaped correctly. */
@@ -28,9 +74,7 @@ export function renderConfig(input: ServerConfigInput): string {
     ports_file_dir: input.portsDir,
     // The app supervises the process; logs go to stderr, which it captures.
     logtime: true,
-    authorization: {
-      users: [{ user: input.clientCredentials.user, password: input.clientCredentials.password }],
-    },
+    authorization: { users: configUsers(input) },
     jetstream: {
       store_dir: input.storeDir,
       domain: jetStreamDomain(input.instanceId),
@@ -46,9 +90,6 @@ export function renderConfig(input: ServerConfigInput): string {
       leaf.host = host;
       leaf.port = input.leafPort;
       leaf.advertise = input.leafAdvertise;
-      leaf.authorization = {
-        users: [{ user: input.leafCredentials.user, password: input.leafCredentials.password }],
-      };
     }
     if (input.leafRemotes?.length) {
       leaf.remotes = input.leafRemotes.map((r) => {

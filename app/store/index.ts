@@ -1,4 +1,6 @@
-export { Store, StoreWriteError } from './store.ts';
+export { ORIGIN_SEQ_HEADER, Store, StoreWriteError } from './store.ts';
+export type { Ack } from './publisher.ts';
+export { streamSeqFromReply } from './read.ts';
 export { MergedState } from './state.ts';
 export { loadOrCreateIdentity } from './identity.ts';
 export type { InstanceIdentity } from './identity.ts';

@@ -1,4 +1,4 @@
-import { createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/nats-core';
+import { createInbox, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/nats-core';
 
 export interface Ack {
   stream: string;
@@ -47,13 +47,13 @@ export class AckPublisher {
     void this.watchConnection();
   }
 
-  publish(subject: string, data: Uint8Array): Promise<Ack> {
+  publish(subject: string, data: Uint8Array, headers?: MsgHdrs): Promise<Ack> {
     if (this.closed) return Promise.reject(new Error('the store is closed'));
     const id = ++this.next;
     return new Promise<Ack>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, at: Date.now() });
       try {
-        this.nc.publish(subject, data, { reply: `${this.prefix}.${id}` });
+        this.nc.publish(subject, data, headers ? { reply: `${this.prefix}.${id}`, headers } : { reply: `${this.prefix}.${id}` });
       } catch (e) {
         this.pending.delete(id);
         reject(e as Error);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/nats-core';
+import { headers, type NatsConnection } from '@nats-io/nats-core';
 import {
   DEVICE_NODE_TYPE,
   EdgePointType,
@@ -29,6 +29,10 @@ import { DEFAULT_MAX_MSGS_PER_SUBJECT, Streams } from './streams.ts';
 import { StoreApi } from './api.ts';
 import { AckPublisher, type Ack } from './publisher.ts';
 import type { HistoryQuery, HistoryResult, NodesQuery, PointChange, StoreEvents, StoreOptions, StreamRef, StreamStats } from './types.ts';
+
+/** Header carrying a replicated message's sequence number in its origin's
+ * stream; absent on the origin's own stream, where the stream sequence is it. */
+export const ORIGIN_SEQ_HEADER = 'Siot-Seq';
 
 /** A write the server refused, or that failed part way; `stored` says which
  * points were acknowledged (and so are in the merged state). */
@@ -81,7 +85,7 @@ export class Store extends EventEmitter<StoreEvents> {
     this.publisher.start();
     const perStream = opts.streamRetention ?? {};
     const dflt = opts.maxMsgsPerSubject ?? DEFAULT_MAX_MSGS_PER_SUBJECT;
-    this.streams = new Streams(jsm, (name) => perStream[name] ?? dflt);
+    this.streams = new Streams(jsm, (name) => perStream[name] ?? dflt, (ref) => this.emit('stream', ref));
   }
 
   /** Opens the store: finds its streams, loads the merged state in bulk,
@@ -129,28 +133,31 @@ export class Store extends EventEmitter<StoreEvents> {
    * fixes the `inst.<b>.<o>.` prefix, so only the rest is split (the full
    * parser cost as much as decoding on a cold load). Bad messages, which only
    * a foreign writer could have stored, are skipped, not fatal. */
-  private applyStored(subject: string, prefixLen: number, data: Uint8Array, instance: string, emit: boolean): void {
+  private applyStored(subject: string, prefixLen: number, data: Uint8Array, instance: string, emit: boolean): PointChange[] {
+    const changes: PointChange[] = [];
     const dot = subject.indexOf('.', prefixLen);
-    if (dot < 0) return;
+    if (dot < 0) return changes;
     const id = subject.slice(prefixLen, dot);
     let points: Point[];
     try {
       points = decodePoints(data);
     } catch {
-      return;
+      return changes;
     }
     if (subject.startsWith('p.', dot + 1)) {
       for (const point of points) {
         const op = { point, instance };
-        if (this.state.applyNodePoint(id, op) && emit) this.emit('point', { nodeId: id, current: op });
+        if (this.state.applyNodePoint(id, op) && emit) changes.push({ nodeId: id, current: op });
       }
     } else if (subject.startsWith('ep.', dot + 1)) {
       const childId = subject.slice(dot + 4);
-      if (!childId || childId.includes('.')) return;
+      if (!childId || childId.includes('.')) return changes;
       for (const op of this.state.applyEdgePoints(childId, id, instance, points)) {
-        if (emit) this.emit('point', { nodeId: childId, parentId: id, current: op });
+        if (emit) changes.push({ nodeId: childId, parentId: id, current: op });
       }
     }
+    for (const c of changes) this.emit('point', c);
+    return changes;
   }
 
   private checkOpen(): void {
@@ -284,6 +291,32 @@ export class Store extends EventEmitter<StoreEvents> {
     if (fromParentId === toParentId) return;
     await this.addParent(id, toParentId);
     await this.deleteNode(id, fromParentId);
+  }
+
+  /** The local copy of another origin's stream, created on first use. Sync
+   * appends to it; nothing else may. */
+  async ensureReplicaStream(boundary: string, origin: string): Promise<StreamRef> {
+    if (origin === this.instanceId) throw new Error(`stream of origin ${origin} is this instance's own; it is written, never replicated`);
+    return this.streams.ensure(boundary, origin);
+  }
+
+  /**
+   * Appends one message of another origin's log to its local replica, with
+   * the origin sequence in `Siot-Seq` and `Nats-Expected-Last-Sequence` so
+   * that the server refuses anything but the next message in order (no
+   * duplicate, no gap, even with many appends in flight). Once stored, it is
+   * merged and fanned out like a local write.
+   */
+  async appendReplicated(ref: StreamRef, subject: string, data: Uint8Array, originSeq: number, expectedLastSeq: number): Promise<Ack> {
+    this.checkOpen();
+    const h = headers();
+    h.set(ORIGIN_SEQ_HEADER, String(originSeq));
+    h.set('Nats-Expected-Last-Sequence', String(expectedLastSeq));
+    const ack = await this.publisher.publish(subject, data, h);
+    const prefixLen = ref.boundary.length + ref.origin.length + 7; // "inst." + "." + "."
+    const changes = this.applyStored(subject, prefixLen, data, ref.origin, true);
+    for (const c of changes) this.fanOut(c.nodeId, c.parentId, c.current.point, encodePoints([c.current.point]));
+    return ack;
   }
 
   nodes(q: NodesQuery): NodeView[] {

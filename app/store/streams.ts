@@ -40,6 +40,7 @@ export class Streams {
   constructor(
     private readonly jsm: JetStreamManager,
     private readonly retention: (name: string) => number,
+    private readonly onCreated: (ref: StreamRef) => void = () => undefined,
   ) {}
 
   /** Finds every `inst_*` stream on the server. */
@@ -98,6 +99,7 @@ export class Streams {
       if (!info) throw new Error(`cannot create stream ${ref.name}: ${(e as Error).message}`);
     }
     this.known.set(ref.name, ref);
+    this.onCreated(ref);
     return ref;
   }
 

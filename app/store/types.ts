@@ -82,4 +82,6 @@ export interface NodesQuery {
 
 export interface StoreEvents {
   point: [PointChange];
+  /** A stream was created here (a first write to a boundary, or a new replica). */
+  stream: [StreamRef];
 }

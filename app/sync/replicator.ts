@@ -1,0 +1,247 @@
+import { AckPolicy, DeliverPolicy, type JetStreamManager } from '@nats-io/jetstream';
+import { createInbox, type Msg, type NatsConnection } from '@nats-io/nats-core';
+import { ORIGIN_SEQ_HEADER, type Store, type StreamRef } from '../store/index.ts';
+import { findResumeSeq, isLinkError, lastOriginSeq, originSeqOf, streamSeqFromReply } from './remote.ts';
+import type { ReplicaState, ReplicaStatus } from './types.ts';
+
+export interface ReplicatorOptions {
+  store: Store;
+  /** Connection to our own server; the source is reached through it. */
+  nc: NatsConnection;
+  localJsm: JetStreamManager;
+  /** JetStream of the source instance (its domain). */
+  sourceJsm: JetStreamManager;
+  sourceDomain: string;
+  sourceId: string;
+  ref: StreamRef;
+  batch: number;
+  maxInFlight: number;
+  pullExpiresMs: number;
+  heartbeatMs: number;
+  onStatus: (s: ReplicaStatus) => void;
+}
+
+const encoder = new TextEncoder();
+const MAX_BACKOFF_MS = 2_000;
+
+/**
+ * Pulls one stream from one source (the origin or any copy of it) into the
+ * local replica, in order, exactly once:
+ * - resume point: the origin sequence of the replica's last message; the
+ *   source's matching position is found by origin sequence, so any copy can
+ *   feed any other;
+ * - a small window is fetched through an ephemeral consumer in the source's
+ *   domain; each message is appended with `Nats-Expected-Last-Sequence`, so
+ *   the local server refuses a duplicate or a gap even with appends in flight;
+ * - progress advances only on the local acknowledgement;
+ * - any failure (link cut, source restarted, refusal) ends the round, and the
+ *   next round resumes from what is stored.
+ * When caught up, the open pull request delivers new messages as they are
+ * written (live view), and its idle heartbeats tell a silent link from a
+ * quiet one.
+ */
+export class Replicator {
+  private stopped = false;
+  private running?: Promise<void>;
+  private wake?: () => void;
+  private abortRound?: (e: Error) => void;
+  private readonly status: ReplicaStatus;
+
+  constructor(private readonly o: ReplicatorOptions) {
+    this.status = {
+      stream: o.ref.name,
+      boundary: o.ref.boundary,
+      origin: o.ref.origin,
+      source: o.sourceId,
+      state: 'connecting',
+      pendingMessages: 0,
+      pendingBytes: 0,
+      lastOriginSeq: 0,
+      delivered: 0,
+    };
+  }
+
+  get snapshot(): ReplicaStatus {
+    return { ...this.status };
+  }
+
+  get sourceId(): string {
+    return this.o.sourceId;
+  }
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  /** Stops pulling; resolves once the current round has ended. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    this.abortRound?.(new Error('replicator stopped'));
+    await this.running;
+  }
+
+  /** Ends the current round (its pull may be lost with a link that went
+   * down and came back) and starts a new one now. */
+  restart(reason: string): void {
+    this.backoffMs = 0;
+    this.abortRound?.(new Error(`link to ${this.o.sourceId} ${reason}`));
+    this.wake?.();
+  }
+
+  private set(state: ReplicaState, patch: Partial<ReplicaStatus> = {}): void {
+    Object.assign(this.status, patch, { state });
+    if (state !== 'error' && state !== 'offline') delete this.status.lastError;
+    this.o.onStatus(this.snapshot);
+  }
+
+  private backoffMs = 100;
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.round();
+        this.backoffMs = 100;
+      } catch (e) {
+        if (this.stopped) break;
+        const msg = e instanceof Error ? e.message : String(e);
+        this.set(isLinkError(e) ? 'offline' : 'error', { lastError: msg });
+      }
+      if (this.stopped) break;
+      const delay = this.backoffMs;
+      this.backoffMs = Math.min(Math.max(100, this.backoffMs * 2), MAX_BACKOFF_MS);
+      await new Promise<void>((res) => {
+        const t = setTimeout(res, delay);
+        this.wake = () => {
+          clearTimeout(t);
+          res();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+
+  private async round(): Promise<void> {
+    const { ref, sourceJsm, localJsm, store } = this.o;
+    this.set('connecting');
+    await store.ensureReplicaStream(ref.boundary, ref.origin);
+    const localInfo = await localJsm.streams.info(ref.name);
+    let localLast = localInfo.state.last_seq;
+    let lastOrigin = await lastOriginSeq(localJsm, ref.name, localInfo);
+    const sourceInfo = await sourceJsm.streams.info(ref.name);
+    const sourceIsOrigin = this.o.sourceId === ref.origin;
+    if (sourceIsOrigin && sourceInfo.state.last_seq < lastOrigin) {
+      throw new Error(
+        `${ref.name} at ${ref.origin} ends at ${sourceInfo.state.last_seq}, but this replica already holds up to ${lastOrigin}: ` +
+          'the origin stream was reset. The replica is kept as it is; remove it to replicate the new stream.',
+      );
+    }
+    const filter = `inst.${ref.boundary}.${ref.origin}.>`;
+    const startSeq = sourceIsOrigin ? lastOrigin + 1 : await findResumeSeq(sourceJsm, ref.name, filter, sourceInfo, lastOrigin);
+    const meanBytes = sourceInfo.state.messages > 0 ? sourceInfo.state.bytes / sourceInfo.state.messages : 0;
+    const ci = await sourceJsm.consumers.add(ref.name, {
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: Math.max(1, startSeq),
+      ack_policy: AckPolicy.None,
+      mem_storage: true,
+      inactive_threshold: Math.max(30_000, this.o.pullExpiresMs * 3) * 1_000_000,
+    });
+    const pendingAtStart = ci.num_pending;
+    this.set(pendingAtStart > 0 ? 'catching-up' : 'idle', {
+      lastOriginSeq: lastOrigin,
+      pendingMessages: pendingAtStart,
+      pendingBytes: Math.round(pendingAtStart * meanBytes),
+    });
+
+    const inbox = createInbox();
+    const next = `$JS.${this.o.sourceDomain}.API.CONSUMER.MSG.NEXT.${ref.name}.${ci.name}`;
+    let inFlight = 0;
+    let remotePending = pendingAtStart;
+    let inBatch = 0;
+    let pulling = false;
+    let lastHeard = Date.now();
+    let failure: Error | undefined;
+    const chain: Promise<unknown>[] = [];
+
+    await new Promise<void>((_resolve, reject) => {
+      // A healthy round never ends by itself: it follows the source until
+      // the link fails, a store refuses, or stop() is called.
+      let sub: ReturnType<NatsConnection['subscribe']> | undefined;
+      let watchdog: NodeJS.Timeout | undefined;
+      const end = (e: Error) => {
+        if (failure) return;
+        failure = e;
+        clearInterval(watchdog);
+        sub?.unsubscribe();
+        reject(e);
+      };
+      this.abortRound = end;
+      const pull = () => {
+        if (pulling || failure || this.stopped) return;
+        if (inFlight >= this.o.maxInFlight) return; // resumed when appends drain
+        pulling = true;
+        inBatch = 0;
+        const req = { batch: this.o.batch, expires: this.o.pullExpiresMs * 1_000_000, idle_heartbeat: this.o.heartbeatMs * 1_000_000 };
+        this.o.nc.publish(next, encoder.encode(JSON.stringify(req)), { reply: inbox });
+      };
+      const report = () => {
+        const pending = remotePending + inFlight;
+        const state: ReplicaState = pending > 0 ? 'catching-up' : 'idle';
+        this.set(state, { pendingMessages: pending, pendingBytes: Math.round(pending * meanBytes), lastOriginSeq: lastOrigin });
+      };
+      watchdog = setInterval(() => {
+        if (Date.now() - lastHeard > this.o.heartbeatMs * 2 + 1_000) end(new Error(`link to ${this.o.sourceId} stalled: no message or heartbeat for ${Date.now() - lastHeard} ms`));
+      }, Math.max(250, this.o.heartbeatMs / 2));
+      sub = this.o.nc.subscribe(inbox, {
+        callback: (_e, m: Msg) => {
+          lastHeard = Date.now();
+          const code = m.headers?.code ?? 0;
+          if (code === 100) return; // idle heartbeat: the link is alive
+          if (code !== 0) {
+            pulling = false;
+            // 404/408: the request ended without (more) messages; 409 covers
+            // both a size limit and a deleted consumer — the latter ends the round.
+            if (code === 404 || code === 408 || /Exceeds Max/i.test(m.headers?.description ?? '')) pull();
+            else end(new Error(`pull from ${this.o.sourceId} failed: ${code} ${m.headers?.description ?? ''}`));
+            return;
+          }
+          inBatch++;
+          if (inBatch >= this.o.batch) pulling = false;
+          const streamSeq = streamSeqFromReply(m.reply);
+          const replyTokens = m.reply?.split('.');
+          remotePending = Number(replyTokens?.[replyTokens.length - 1]) || 0;
+          const originSeq = originSeqOf(m.headers?.get(ORIGIN_SEQ_HEADER) || undefined, streamSeq);
+          if (originSeq <= lastOrigin) {
+            pull();
+            return; // already held (a copy can repeat nothing, but be safe)
+          }
+          const expected = localLast + inFlight;
+          inFlight++;
+          const p = store.appendReplicated(ref, m.subject, m.data, originSeq, expected).then(
+            (ack) => {
+              inFlight--;
+              localLast = ack.seq;
+              lastOrigin = Math.max(lastOrigin, originSeq);
+              this.status.delivered++;
+              report();
+              pull();
+            },
+            (e: Error) => {
+              inFlight--;
+              end(new Error(`storing ${ref.name} origin seq ${originSeq} failed: ${e.message}`));
+            },
+          );
+          chain.push(p);
+          if (chain.length > 10_000) chain.splice(0, 5_000);
+          pull();
+        },
+      });
+      // Make sure the deliveries' inbox is known before asking for them.
+      this.o.nc.flush().then(pull, end);
+    }).finally(async () => {
+      this.abortRound = undefined;
+      await Promise.allSettled(chain);
+      await sourceJsm.consumers.delete(ref.name, ci.name).catch(() => undefined);
+    });
+  }
+}
