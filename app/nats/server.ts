@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseLeafListenLine, parsePortsFile, renderConfig } from './config.ts';
 import type { NatsServerOptions, ServerPorts, ServerState, ServerStatus } from './types.ts';
@@ -9,6 +9,34 @@ import type { NatsServerOptions, ServerPorts, ServerState, ServerStatus } from '
 const LOG_TAIL = 60;
 /** A run this long resets the restart backoff. */
 const STABLE_MS = 30_000;
+/** Consecutive failed launches before the supervisor gives up. */
+const MAX_FAILED_LAUNCHES = 5;
+
+/** Data dirs with a server of this process, so two never share a store. */
+const dirsInUse = new Set<string>();
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    // A zombie has exited; only its parent has not reaped it yet.
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+/** The command line of a process (Linux), to tell our orphan from a stranger. */
+function cmdline(pid: number): string | null {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return null;
+  }
+}
 
 export interface NatsServerEvents {
   state: [ServerState];
@@ -45,6 +73,8 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
   private lastError?: string;
   private readonly logTail: string[] = [];
   private leafPortFromLog?: number;
+  private lastLogAt = 0;
+  private failedLaunches = 0;
 
   constructor(opts: NatsServerOptions) {
     super();
@@ -85,9 +115,47 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
   }
 
   async start(): Promise<ServerPorts> {
-    if (this._state === 'ready' || this._state === 'starting') throw new Error('nats-server is already running');
+    if (this._state !== 'stopped' && this._state !== 'failed') {
+      throw new Error(`nats-server is ${this._state}; stop() it before starting it again`);
+    }
+    const dir = resolve(this.opts.dataDir);
+    if (dirsInUse.has(dir)) throw new Error(`another nats-server of this app is using ${dir}; one data dir holds one store`);
     this.stopping = false;
-    return this.launch();
+    this.failedLaunches = 0;
+    this.reclaimDataDir();
+    dirsInUse.add(dir);
+    try {
+      return await this.launch();
+    } catch (e) {
+      dirsInUse.delete(dir);
+      this.setState('failed');
+      throw e;
+    }
+  }
+
+  /**
+   * A server left running by an app that was killed (SIGKILL, OOM, a crash)
+   * still holds the store. If its pid file names a live nats-server started
+   * with our config, stop it; if the pid is someone else's, refuse rather
+   * than open the store twice.
+   */
+  private reclaimDataDir(): void {
+    const pidFile = join(this.opts.dataDir, 'nats-server.pid');
+    if (!existsSync(pidFile)) return;
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return;
+    const cmd = cmdline(pid);
+    const confPath = join(this.opts.dataDir, 'nats-server.conf.json');
+    if (cmd === null || !cmd.includes(confPath)) {
+      if (cmd !== null) return; // the pid was reused by an unrelated process
+      throw new Error(`nats-server pid ${pid} from a previous run may still be using ${this.opts.dataDir}; stop it, then start again`);
+    }
+    process.kill(pid, 'SIGKILL');
+    const until = Date.now() + 5_000;
+    while (alive(pid) && Date.now() < until) {
+      // Busy-wait briefly: start() must not open the store while it is held.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
   }
 
   /** Graceful stop: SIGTERM, then SIGKILL if it has not exited in time. */
@@ -96,6 +164,7 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
     clearTimeout(this.restartTimer);
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) {
+      dirsInUse.delete(resolve(this.opts.dataDir));
       this.setState('stopped');
       return;
     }
@@ -104,6 +173,8 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     await exited;
     clearTimeout(timer);
+    dirsInUse.delete(resolve(this.opts.dataDir));
+    rmSync(join(this.opts.dataDir, 'nats-server.pid'), { force: true });
     this.setState('stopped');
   }
 
@@ -146,6 +217,7 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
     const child = spawn(this.opts.binary, ['-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
     live.add(child);
+    if (child.pid !== undefined) writeFileSync(join(dataDir, 'nats-server.pid'), `${child.pid}\n`);
     let buffered = '';
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
@@ -154,6 +226,7 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
       while ((nl = buffered.indexOf('\n')) >= 0) {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
+        this.lastLogAt = Date.now();
         this.logTail.push(line);
         if (this.logTail.length > LOG_TAIL) this.logTail.shift();
         const lp = parseLeafListenLine(line);
@@ -182,11 +255,14 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
   }
 
   private async waitReady(child: ChildProcess, portsDir: string, wantLeaf: boolean): Promise<ServerPorts> {
-    const deadline = Date.now() + this.opts.readyTimeoutMs;
+    this.lastLogAt = Date.now();
+    // A server recovering a large store logs as it goes: wait as long as it
+    // makes progress, give up only after readyTimeoutMs of silence.
+    const deadline = () => this.lastLogAt + this.opts.readyTimeoutMs;
     const portsFile = join(portsDir, `${basename(this.opts.binary).replace(/\.exe$/, '')}_${child.pid}.ports`);
     let base: { client: number; monitor: number } | undefined;
     let delay = 5;
-    while (Date.now() < deadline) {
+    while (Date.now() < deadline()) {
       if (child.exitCode !== null || child.signalCode !== null) break;
       if (!base && existsSync(portsFile)) {
         try {
@@ -203,7 +279,7 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
     }
     child.kill('SIGKILL');
     throw new Error(
-      `nats-server did not become ready within ${this.opts.readyTimeoutMs} ms. Last log lines:\n${this.logTail.slice(-15).join('\n')}`,
+      `nats-server did not become ready (no progress for ${this.opts.readyTimeoutMs} ms). Last log lines:\n${this.logTail.slice(-15).join('\n')}`,
     );
   }
 
@@ -248,12 +324,20 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
       this.launch().then(
         (ports) => {
           this.restarts++;
+          this.failedLaunches = 0;
           this.emit('restarted', ports);
         },
         (e: Error) => {
           this.lastError = e.message;
           if (this.stopping) return;
           this.emit('crash', e);
+          if (++this.failedLaunches >= MAX_FAILED_LAUNCHES) {
+            // Say so and stop trying: the UI shows the reason and what to do.
+            this.lastError = `nats-server failed to start ${this.failedLaunches} times in a row; giving up. ${e.message}`;
+            dirsInUse.delete(resolve(this.opts.dataDir));
+            this.setState('failed');
+            return;
+          }
           this.scheduleRestart();
         },
       );

@@ -12,9 +12,10 @@ const INTERVAL_MS = 10_000;
  * 1. nats-server's `max_file_store` is set to the budget, so the disk never
  *    fills past it: a write that does not fit is refused with an error, and
  *    nothing already acknowledged is touched.
- * 2. Above 90 % of the budget the store thins history, largest stream first,
- *    by halving how many messages it keeps per subject (MaxMsgsPerSubject),
- *    until usage is under 75 %. The newest message of every subject is never
+ * 2. Above 90 % of the budget the store thins history, largest stream first
+ *    (replicas of other instances included: on a full disk, old telemetry of
+ *    any origin goes before anything current), by halving how many messages
+ *    the longest subject keeps (MaxMsgsPerSubject), until usage is under 75 %. The newest message of every subject is never
  *    removed (the limit never goes below 1), so current state and rarely
  *    written configuration survive; old telemetry history goes first.
  * 3. Thinning is not undone when space frees up; `Store.setRetention` raises
@@ -61,8 +62,11 @@ export class DiskBudget {
       const stats = (await Promise.all(this.streams.all().map((r) => this.streams.stats(r)))).sort((a, b) => b.bytes - a.bytes);
       const target = stats.find((s) => s.messages > s.subjects);
       if (!target) break; // Only tips left: nothing more may go.
-      const perSubject = Math.ceil(target.messages / Math.max(1, target.subjects));
-      const next = Math.max(1, Math.floor(Math.min(perSubject, target.maxMsgsPerSubject) / 2));
+      // The largest subject holds at most this many (all others at least 1);
+      // halving it halves the longest history. An average would be skewed
+      // by the many one-message configuration subjects.
+      const largest = Math.min(target.maxMsgsPerSubject, target.messages - Math.max(1, target.subjects) + 1);
+      const next = Math.max(1, Math.floor(largest / 2));
       await this.streams.setMaxMsgsPerSubject(target.name, next);
       thinned.push(`${target.name}: ${next} per subject`);
       usage = await this.usage();

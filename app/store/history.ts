@@ -27,9 +27,10 @@ export async function queryHistory(nc: NatsConnection, jsm: JetStreamManager, st
   }
   const matched: HistoryPoint[] = [];
   let scanned = 0;
+  let complete = true;
   for (const ref of streams) {
     const filter = instPointFilter(ref.boundary, ref.origin, q.nodeId, q.type, q.key);
-    scanned += await readStream(nc, jsm, { stream: ref.name, filterSubjects: [filter], mode: 'all' }, (_subject, data, seq) => {
+    const r = await readStream(nc, jsm, { stream: ref.name, filterSubjects: [filter], mode: 'all' }, (_subject, data, seq) => {
       let points;
       try {
         points = decodePoints(data);
@@ -42,9 +43,11 @@ export async function queryHistory(nc: NatsConnection, jsm: JetStreamManager, st
         matched.push({ nodeId: q.nodeId, point, instance: ref.origin, stream: ref.name, seq });
       }
     });
+    scanned += r.read;
+    if (r.read < r.total) complete = false;
   }
   matched.sort(newestFirst);
   const truncated = matched.length > limit;
   const points = (truncated ? matched.slice(0, limit) : matched).reverse();
-  return { points, truncated, scanned };
+  return { points, truncated, scanned, complete };
 }

@@ -31,9 +31,16 @@ export function streamSeqFromReply(reply: string | undefined): number {
  * tip of each) in one pass, so only the matching messages cross the wire and
  * no request is made per subject. Messages arrive on one plain subscription
  * (no per-message JetStream objects: this halved load time against the
- * client's consume() in measurement). Returns the number of messages read.
+ * client's consume() in measurement).
  */
-export async function readStream(nc: NatsConnection, jsm: JetStreamManager, opts: ReadOptions, onMsg: OnStored): Promise<number> {
+export interface ReadResult {
+  read: number;
+  /** Messages the consumer had pending at the start; more than `read` when
+   * some were removed (retention) while reading. */
+  total: number;
+}
+
+export async function readStream(nc: NatsConnection, jsm: JetStreamManager, opts: ReadOptions, onMsg: OnStored): Promise<ReadResult> {
   const ci = await jsm.consumers.add(opts.stream, {
     filter_subjects: opts.filterSubjects,
     deliver_policy: opts.mode === 'last' ? DeliverPolicy.LastPerSubject : DeliverPolicy.All,
@@ -45,7 +52,7 @@ export async function readStream(nc: NatsConnection, jsm: JetStreamManager, opts
   const total = ci.num_pending;
   if (total === 0) {
     await jsm.consumers.delete(opts.stream, ci.name).catch(() => undefined);
-    return 0;
+    return { read: 0, total: 0 };
   }
   const batch = opts.batch ?? 50_000;
   const idleMs = opts.idleTimeoutMs ?? 10_000;
@@ -94,5 +101,5 @@ export async function readStream(nc: NatsConnection, jsm: JetStreamManager, opts
   } finally {
     await jsm.consumers.delete(opts.stream, ci.name).catch(() => undefined);
   }
-  return read;
+  return { read, total };
 }

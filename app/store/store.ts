@@ -48,16 +48,10 @@ export class StoreWriteError extends Error {
   }
 }
 
-/** Turns the server's terse refusals into what a user can act on. */
-function describeWriteFailure(e: unknown): string {
+/** A write that failed without an answer from JetStream may still be stored. */
+function outcomeUnknown(e: unknown): boolean {
   const msg = e instanceof Error ? e.message : String(e);
-  if (/insufficient resources|resource limits exceeded|storage.*exceeded/i.test(msg)) {
-    return `the disk budget is used up (${msg}); history is thinned automatically, but the current state alone does not fit: raise the budget or free disk space`;
-  }
-  if (/timeout|no responders|closed|disconnect/i.test(msg)) {
-    return `nats-server did not acknowledge the write (${msg}); it may be restarting — retry; points not acknowledged may or may not be stored`;
-  }
-  return msg;
+  return /timeout|disconnect|store closed|closed before/i.test(msg) && !/no responders/i.test(msg);
 }
 
 /**
@@ -72,6 +66,9 @@ export class Store extends EventEmitter<StoreEvents> {
   private readonly streams: Streams;
   private readonly publisher: AckPublisher;
   private readonly edgeLocks = new Map<string, Promise<unknown>>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  /** Subjects whose last write ended without an answer: subject → stream. */
+  private readonly uncertain = new Map<string, StreamRef>();
   private api?: StoreApi;
   private budget?: DiskBudget;
   private closed = false;
@@ -83,6 +80,7 @@ export class Store extends EventEmitter<StoreEvents> {
     this.jsm = jsm;
     this.publisher = new AckPublisher(opts.nc);
     this.publisher.start();
+    void this.watchReconnects();
     const perStream = opts.streamRetention ?? {};
     const dflt = opts.maxMsgsPerSubject ?? DEFAULT_MAX_MSGS_PER_SUBJECT;
     this.streams = new Streams(jsm, (name) => perStream[name] ?? dflt, (ref) => this.emit('stream', ref));
@@ -114,6 +112,13 @@ export class Store extends EventEmitter<StoreEvents> {
     return store;
   }
 
+  private async watchReconnects(): Promise<void> {
+    for await (const s of this.nc.status()) {
+      if (this.closed) return;
+      if (s.type === 'reconnect' && this.uncertain.size) void this.reconcile();
+    }
+  }
+
   /** Loads the tips of every local `inst_*` stream (a last-per-subject read
    * per stream) into the merged state. Returns the messages read. */
   async loadAll(): Promise<number> {
@@ -122,11 +127,17 @@ export class Store extends EventEmitter<StoreEvents> {
     return counts.reduce((a, b) => a + b, 0);
   }
 
-  private loadStream(ref: StreamRef): Promise<number> {
+  private async loadStream(ref: StreamRef): Promise<number> {
     const prefix = instStreamSubjects(ref.boundary, ref.origin).slice(0, -1);
-    return readStream(this.nc, this.jsm, { stream: ref.name, filterSubjects: [`${prefix}>`], mode: 'last' }, (subject, data) => {
-      this.applyStored(subject, prefix.length, data, ref.origin, false);
-    });
+    for (let attempt = 1; ; attempt++) {
+      const r = await readStream(this.nc, this.jsm, { stream: ref.name, filterSubjects: [`${prefix}>`], mode: 'last' }, (subject, data) => {
+        this.applyStored(subject, prefix.length, data, ref.origin, false);
+      });
+      // A tip removed mid-read was replaced by a newer message, which the
+      // read did not ask for: read the tips again (merging is idempotent).
+      if (r.read === r.total) return r.read;
+      if (attempt === 3) throw new Error(`loading ${ref.name}: ${r.total - r.read} of ${r.total} tips vanished while reading, three times; is something purging it?`);
+    }
   }
 
   /** Folds one stored message into the merged state. The stream's filter
@@ -172,24 +183,40 @@ export class Store extends EventEmitter<StoreEvents> {
     });
   }
 
+  /** Counts a write until it settles, so close() can wait for it. */
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inflight.add(work);
+    void work.then(
+      () => this.inflight.delete(work),
+      () => this.inflight.delete(work),
+    );
+    return work;
+  }
+
   /** Appends node points to this instance's stream for the node's boundary;
    * resolves once every point is acknowledged and in the merged state. */
   async writeNodePoints(nodeId: string, points: readonly Point[]): Promise<void> {
     this.checkOpen();
     validateToken('node id', nodeId);
     const pts = Store.prepare(points);
+    return this.track(this.writeNodePointsChecked(nodeId, pts));
+  }
+
+  private async writeNodePointsChecked(nodeId: string, pts: Point[]): Promise<void> {
     const o = this.instanceId;
     const b = this.state.boundaryOf(nodeId, o);
     const ensured = this.streams.ensure(b, o);
-    if (ensured instanceof Promise) await ensured;
+    const ref = ensured instanceof Promise ? await ensured : ensured;
     // Tokens were validated above; build subjects without validating again.
     const prefix = `inst.${b}.${o}.${nodeId}.p.`;
+    const subjects = pts.map((p) => `${prefix}${p.type || '_'}.${p.key}`);
     const payloads = pts.map((p) => encodePoints([p]));
-    const acks = pts.map((p, i) => this.publisher.publish(`${prefix}${p.type || '_'}.${p.key}`, payloads[i] as Uint8Array));
-    await this.settle(acks, pts, (p, i) => {
+    const acks = pts.map((_p, i) => this.publisher.publish(subjects[i] as string, payloads[i] as Uint8Array));
+    await this.settle(ref, acks, subjects, (i) => {
+      const p = pts[i] as Point;
       const op = { point: p, instance: o };
-      if (this.state.applyNodePoint(nodeId, op)) this.emit('point', { nodeId, current: op });
-      this.fanOut(nodeId, undefined, p, payloads[i] as Uint8Array);
+      const changes: PointChange[] = this.state.applyNodePoint(nodeId, op) ? [{ nodeId, current: op }] : [];
+      return { changes, fanOut: () => this.fanOut(nodeId, undefined, p, payloads[i] as Uint8Array) };
     });
   }
 
@@ -205,11 +232,11 @@ export class Store extends EventEmitter<StoreEvents> {
     const prev = this.edgeLocks.get(lockKey) ?? Promise.resolve();
     const run = prev.catch(() => undefined).then(() => this.writeEdgeLocked(childId, parentId, pts));
     this.edgeLocks.set(lockKey, run);
-    try {
-      await run;
-    } finally {
-      if (this.edgeLocks.get(lockKey) === run) this.edgeLocks.delete(lockKey);
-    }
+    void run.then(
+      () => this.edgeLocks.get(lockKey) === run && this.edgeLocks.delete(lockKey),
+      () => this.edgeLocks.get(lockKey) === run && this.edgeLocks.delete(lockKey),
+    );
+    return this.track(run);
   }
 
   private async writeEdgeLocked(childId: string, parentId: string, pts: Point[]): Promise<void> {
@@ -224,30 +251,50 @@ export class Store extends EventEmitter<StoreEvents> {
     const set = [...full.values()];
     const b = this.state.edgeBoundary(childId, parentId, o);
     const ensured = this.streams.ensure(b, o);
-    if (ensured instanceof Promise) await ensured;
-    await this.settle([this.publisher.publish(instEdgeSubject(b, o, parentId, childId), encodePoints(set))], [set], () => {
-      for (const op of this.state.applyEdgePoints(childId, parentId, o, set)) {
-        this.emit('point', { nodeId: childId, parentId, current: op });
-      }
-      for (const p of pts) this.fanOut(childId, parentId, p, encodePoints([p]));
+    const ref = ensured instanceof Promise ? await ensured : ensured;
+    // Listeners above the old position must hear a delete or move too, so
+    // the targets are taken before the edge changes.
+    const before = parentId === ROOT_PARENT ? [] : [parentId, ...this.state.ancestors(parentId)];
+    const subject = instEdgeSubject(b, o, parentId, childId);
+    await this.settle(ref, [this.publisher.publish(subject, encodePoints(set))], [subject], () => {
+      const changes = this.state.applyEdgePoints(childId, parentId, o, set).map((op) => ({ nodeId: childId, parentId, current: op }));
+      return { changes, fanOut: () => {
+        for (const p of pts) this.fanOut(childId, parentId, p, encodePoints([p]), before);
+      } };
     });
   }
 
-  /** Waits for every ack; applies the acknowledged ones even when others fail. */
-  private async settle<T>(acks: Promise<Ack>[], items: T[], onStored: (item: T, index: number) => void): Promise<void> {
+  /**
+   * Waits for every ack. Acknowledged writes go into the merged state first
+   * (all of them, even when others failed), then listeners hear of them,
+   * then they are fanned out, so a throwing listener cannot leave the cache
+   * behind the stream. A write whose fate is unknown (the connection dropped
+   * before the ack) is looked up again once the server is back.
+   */
+  private async settle(
+    ref: StreamRef,
+    acks: Promise<Ack>[],
+    subjects: string[],
+    onStored: (index: number) => { changes: PointChange[]; fanOut: () => void },
+  ): Promise<void> {
     const results = await Promise.allSettled(acks);
     let failed = 0;
     let firstError: unknown;
+    const stored: Array<{ changes: PointChange[]; fanOut: () => void }> = [];
     results.forEach((r, i) => {
-      if (r.status === 'fulfilled') onStored(items[i] as T, i);
-      else {
-        failed++;
-        firstError ??= r.reason;
+      if (r.status === 'fulfilled') {
+        stored.push(onStored(i));
+        return;
       }
+      failed++;
+      firstError ??= r.reason;
+      if (outcomeUnknown(r.reason)) this.uncertain.set(subjects[i] as string, ref);
     });
+    for (const s of stored) for (const c of s.changes) this.safeEmit(c);
+    for (const s of stored) s.fanOut();
     if (failed) {
       throw new StoreWriteError(
-        `${failed} of ${results.length} point write(s) failed: ${describeWriteFailure(firstError)}`,
+        `${failed} of ${results.length} point write(s) failed: ${this.describeWriteFailure(firstError)}`,
         results.length - failed,
         failed,
         { cause: firstError },
@@ -255,13 +302,58 @@ export class Store extends EventEmitter<StoreEvents> {
     }
   }
 
+  private safeEmit(c: PointChange): void {
+    try {
+      this.emit('point', c);
+    } catch (e) {
+      // A listener's bug must not fail a write that is stored.
+      process.emitWarning(`a store 'point' listener threw: ${(e as Error).message}`);
+    }
+  }
+
+  /** Turns the server's terse refusals into what a user can act on. */
+  private describeWriteFailure(e: unknown): string {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (/insufficient resources|resource limits exceeded|storage.*exceeded/i.test(msg)) {
+      return this.budget
+        ? `the disk budget is used up (${msg}); history is thinned automatically, but the current state alone does not fit: raise the budget or free disk space`
+        : `nats-server is out of storage (${msg}); free disk space or set a disk budget`;
+    }
+    if (/store closed/i.test(msg)) return 'the store was closed before the write was acknowledged; it may or may not be stored';
+    if (/no responders/i.test(msg)) return `nothing was stored: JetStream did not answer (${msg}); is nats-server restarting? Retry`;
+    if (outcomeUnknown(e)) return `nats-server did not acknowledge the write (${msg}); it may or may not be stored (the store checks once the server is back); retry`;
+    return msg;
+  }
+
+  /** Reads back the tips of subjects whose writes ended without an answer,
+   * so the merged state matches what the stream really holds. */
+  async reconcile(): Promise<number> {
+    let n = 0;
+    for (const [subject, ref] of [...this.uncertain]) {
+      try {
+        const m = await this.jsm.direct.getMessage(ref.name, { last_by_subj: subject });
+        this.uncertain.delete(subject);
+        if (!m) continue;
+        const prefixLen = ref.boundary.length + ref.origin.length + 7;
+        for (const c of this.applyStored(subject, prefixLen, m.data, ref.origin, false)) this.safeEmit(c);
+        n++;
+      } catch {
+        return n; // still unreachable: try again on the next reconnect
+      }
+    }
+    return n;
+  }
+
   /** Re-publishes a stored point on `up.<a>.…` for the node itself, every
-   * ancestor, and the virtual `root`, so listeners anywhere above hear it. */
-  private fanOut(nodeId: string, parentId: string | undefined, p: Point, payload: Uint8Array): void {
+   * ancestor (and, for an edge, every former one in `extra`), and the
+   * virtual `root`, so listeners anywhere above hear it. */
+  private fanOut(nodeId: string, parentId: string | undefined, p: Point, payload: Uint8Array, extra: string[] = []): void {
     // Ids and tokens are validated on the way in; only the shape differs.
     const tail = parentId === undefined ? `${nodeId}.${p.type || '_'}.${p.key}` : `${nodeId}.${parentId}.${p.type || '_'}.${p.key}`;
     this.nc.publish(`up.${nodeId}.${tail}`, payload);
-    for (const a of this.state.ancestors(nodeId)) this.nc.publish(`up.${a}.${tail}`, payload);
+    const ancestors = this.state.ancestors(nodeId);
+    for (const a of ancestors) this.nc.publish(`up.${a}.${tail}`, payload);
+    for (const a of extra) if (a !== nodeId && !ancestors.includes(a)) this.nc.publish(`up.${a}.${tail}`, payload);
     this.nc.publish(`up.${ROOT_PARENT}.${tail}`, payload);
   }
 
@@ -362,7 +454,8 @@ export class Store extends EventEmitter<StoreEvents> {
     this.closed = true;
     this.budget?.stop();
     await this.api?.stop();
-    await Promise.allSettled([...this.edgeLocks.values()]);
+    // Writes already sent get their acknowledgement before the publisher goes.
+    await Promise.allSettled([...this.inflight]);
     this.publisher.close();
   }
 }

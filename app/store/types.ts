@@ -71,6 +71,8 @@ export interface HistoryResult {
   truncated: boolean;
   /** Messages read to answer; only the queried subjects are read. */
   scanned: number;
+  /** False when retention removed matching messages while they were read. */
+  complete: boolean;
 }
 
 export interface NodesQuery {

@@ -166,13 +166,12 @@ export class Replicator {
     await new Promise<void>((_resolve, reject) => {
       // A healthy round never ends by itself: it follows the source until
       // the link fails, a store refuses, or stop() is called.
-      let sub: ReturnType<NatsConnection['subscribe']> | undefined;
-      let watchdog: NodeJS.Timeout | undefined;
       const end = (e: Error) => {
         if (failure) return;
         failure = e;
+        // Both exist by the time anything can call end().
         clearInterval(watchdog);
-        sub?.unsubscribe();
+        sub.unsubscribe();
         reject(e);
       };
       this.abortRound = end;
@@ -189,10 +188,10 @@ export class Replicator {
         const state: ReplicaState = pending > 0 ? 'catching-up' : 'idle';
         this.set(state, { pendingMessages: pending, pendingBytes: Math.round(pending * meanBytes), lastOriginSeq: lastOrigin });
       };
-      watchdog = setInterval(() => {
+      const watchdog = setInterval(() => {
         if (Date.now() - lastHeard > this.o.heartbeatMs * 2 + 1_000) end(new Error(`link to ${this.o.sourceId} stalled: no message or heartbeat for ${Date.now() - lastHeard} ms`));
       }, Math.max(250, this.o.heartbeatMs / 2));
-      sub = this.o.nc.subscribe(inbox, {
+      const sub = this.o.nc.subscribe(inbox, {
         callback: (_e, m: Msg) => {
           lastHeard = Date.now();
           const code = m.headers?.code ?? 0;

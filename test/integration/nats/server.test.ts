@@ -91,3 +91,43 @@ describe('NatsServer', () => {
     expect(() => findNatsServer({ env: { PATH: dir }, cacheDir: '/nope' })).toThrow(/nats-server is 2\.9\.10/);
   });
 });
+
+describe('NatsServer: one store, one server', () => {
+  it('refuses a second server on the same data dir in this process', async () => {
+    const { server, dataDir, dispose } = await startTestServer('twice');
+    cleanups.push(dispose);
+    const creds = loadOrCreateCredentials(dataDir);
+    const second = new NatsServer({ instanceId: 'twice', dataDir, binary: findNatsServer().path, clientCredentials: creds.client });
+    await expect(second.start()).rejects.toThrow(/another nats-server of this app is using/);
+    expect(server.status.state).toBe('ready');
+  });
+
+  it('stops an orphaned server left by a killed app before opening the store', async () => {
+    const dataDir = tempDir('orphan');
+    cleanups.push(() => removeDir(dataDir));
+    const creds = loadOrCreateCredentials(dataDir);
+    // Start a server the way a crashed app would leave it: running, untracked.
+    const first = new NatsServer({ instanceId: 'orphan', dataDir, binary: findNatsServer().path, clientCredentials: creds.client, restart: false });
+    await first.start();
+    const orphanPid = first.pid as number;
+    // Forget it without stopping it (as if this process had been SIGKILLed).
+    first.removeAllListeners();
+    (first as unknown as { child: unknown }).child = undefined;
+    await first.stop();
+    expect(() => process.kill(orphanPid, 0)).not.toThrow();
+    const second = new NatsServer({ instanceId: 'orphan', dataDir, binary: findNatsServer().path, clientCredentials: creds.client });
+    await second.start();
+    cleanups.push(() => second.stop());
+    expect(() => process.kill(orphanPid, 0)).toThrow();
+    expect(second.status.state).toBe('ready');
+  });
+
+  it('refuses start() while a restart is pending', async () => {
+    const { server, dispose } = await startTestServer('pending', { backoffMs: 2_000 });
+    cleanups.push(dispose);
+    const restarting = once(server, 'state');
+    process.kill(server.pid as number, 'SIGKILL');
+    await restarting;
+    await expect(server.start()).rejects.toThrow(/stop\(\) it before starting it again/);
+  });
+});

@@ -52,6 +52,10 @@ describe('store: crash safety', () => {
     await Promise.all(Array.from({ length: 32 }, writer));
     expect(killed).toBe(true);
     expect(a.server.status.restarts).toBeGreaterThanOrEqual(1);
+    // Writes that ended without an answer are looked up again after the
+    // reconnect, so the running store's cache matches what is stored.
+    await a.store.reconcile();
+    const cached = new Map(a.store.state.nodePoints(n).map((op) => [op.point.key, op.point.time]));
     await instances.stop(a);
 
     const b = await instances.start({ dataDir });
@@ -62,6 +66,8 @@ describe('store: crash safety', () => {
     }
     expect(missing).toBe(0);
     expect(acked.size).toBeGreaterThanOrEqual(10_000);
+    const reloaded = new Map(b.store.state.nodePoints(n).map((op) => [op.point.key, op.point.time]));
+    expect(reloaded).toEqual(cached);
     // Unacknowledged writes may or may not have been stored; none is invented.
     expect(b.store.state.nodePoints(n).length).toBeLessThanOrEqual(attempts);
     expect(failures + acked.size).toBeLessThanOrEqual(attempts);
@@ -149,6 +155,24 @@ describe('store: hostile input', () => {
 });
 
 describe('store: disk budget', () => {
+  it('halves the longest history, not the average one', async () => {
+    const budget = 2 * 1024 * 1024;
+    const a = await instances.start({ instanceId: 'skew', diskBudgetBytes: budget });
+    const n = await a.store.createNode('skew', 'variable');
+    // 400 one-message configuration subjects and one long telemetry subject.
+    await Promise.all(Array.from({ length: 400 }, (_, i) => a.store.writeNodePoints(n, [floatPoint('config', i, { key: String(i) })])));
+    const blob = new TextEncoder().encode('y'.repeat(400));
+    for (let i = 0; i < 4_400; i += 200) {
+      await Promise.all(Array.from({ length: 200 }, (_, j) => a.store.writeNodePoints(n, [{ ...floatPoint('value', i + j), data: blob }]).catch(() => undefined)));
+    }
+    const { thinned } = await a.store.enforceBudget();
+    expect(thinned.length).toBeGreaterThan(0);
+    const kept = (await a.store.history({ nodeId: n, type: 'value' })).points.length;
+    // Just enough history goes to get under 75 %: well over a tenth stays.
+    expect(kept).toBeGreaterThan(400);
+    for (let k = 0; k < 400; k += 57) expect(a.store.state.nodePoint(n, 'config', String(k))).toBeDefined();
+  });
+
   it('thins history under the budget, keeps every subject tip, and keeps accepting writes', async () => {
     const budget = 4 * 1024 * 1024;
     const a = await instances.start({ instanceId: 'disk', diskBudgetBytes: budget });

@@ -123,6 +123,32 @@ describe('store: SIOT core NATS API', () => {
     expect(seen.sort()).toEqual([`up.${io}.${io}.value.0`, `up.${dev}.${io}.value.0`, `up.api1.${io}.value.0`, `up.root.${io}.value.0`].sort());
   });
 
+  it('tells former parents when a node is deleted or moved, and survives a throwing listener', async () => {
+    const a = await instances.start({ instanceId: 'api4' });
+    const dev = await a.store.createNode('api4', 'device');
+    const io = await a.store.createNode(dev, 'modbusIO');
+    const heard: string[] = [];
+    const sub = a.nc.subscribe(`up.${dev}.>`, { callback: (_e, m) => void heard.push(m.subject) });
+    await a.nc.flush();
+    await a.store.deleteNode(io, dev);
+    await a.nc.flush();
+    sub.unsubscribe();
+    expect(heard).toContain(`up.${dev}.${io}.${dev}.tombstone.0`);
+
+    a.store.onPoint(() => {
+      throw new Error('listener bug');
+    });
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => void warnings.push(w.message);
+    process.on('warning', onWarning);
+    await a.store.writeNodePoints(io, [floatPoint('a', 1), floatPoint('b', 2)]);
+    await new Promise((r) => setImmediate(r));
+    process.off('warning', onWarning);
+    expect(a.store.state.nodePoint(io, 'a', '0')).toBeDefined();
+    expect(a.store.state.nodePoint(io, 'b', '0')).toBeDefined();
+    expect(warnings.join()).toMatch(/listener threw: listener bug/);
+  });
+
   it('takes type and key from the subject and rejects a body that contradicts it', async () => {
     const a = await instances.start({ instanceId: 'api2' });
     const n = await a.store.createNode('api2', 'variable');
