@@ -1,2 +1,2 @@
-export { Instance, leafRemoteFor } from './instance.ts';
+export { Instance, leafRemoteFor, UNREACHABLE_ADVERTISE } from './instance.ts';
 export type { InstanceOptions, PeerLink } from './types.ts';

@@ -13,6 +13,16 @@ import { Store, loadOrCreateIdentity } from '../store/index.ts';
 import { Sync } from '../sync/index.ts';
 import type { InstanceOptions, PeerLink } from './types.ts';
 
+/**
+ * What a leaf listener advertises when told nothing. nats-server before 2.15
+ * always advertises the listener's own address to remotes (nats-server
+ * issue 8367), and a remote that loses its link tries that address too: a
+ * laptop reaching a device through a serial bridge or a proxy would dial the
+ * device's loopback address on the laptop. An address nobody listens on
+ * keeps remotes on the URLs they were given.
+ */
+export const UNREACHABLE_ADVERTISE = '127.0.0.1:1';
+
 /** Leaf remote for a peer: the write, stream and live-API subjects never
  * cross, in either direction (with one shared account a publish would
  * otherwise be stored, and acknowledged, by both sides' streams). */
@@ -51,7 +61,7 @@ export class Instance {
       clientCredentials: credentials.client,
       ...(opts.clientPort !== undefined ? { clientPort: opts.clientPort } : {}),
       ...(opts.leafPort !== undefined ? { leafPort: opts.leafPort, leafCredentials: credentials.leaf } : {}),
-      ...(opts.leafAdvertise ? { leafAdvertise: opts.leafAdvertise } : {}),
+      ...(opts.leafPort !== undefined ? { leafAdvertise: opts.leafAdvertise ?? UNREACHABLE_ADVERTISE } : {}),
       ...(opts.peers?.length ? { leafRemotes: opts.peers.map(leafRemoteFor) } : {}),
       ...(opts.diskBudgetBytes !== undefined ? { maxFileStore: opts.diskBudgetBytes } : {}),
       ...(opts.syncInterval ? { syncInterval: opts.syncInterval } : {}),

@@ -14,6 +14,8 @@ export interface InstanceOptions {
   resourcesPath?: string;
   /** Open a leaf listener for other instances (port -1 = any free port). */
   leafPort?: number;
+  /** Address remotes are told to reconnect to; default: none usable (see
+   * UNREACHABLE_ADVERTISE), so they keep to the URL they dialled. */
   leafAdvertise?: string;
   /** Instances to connect to as a leaf (their leaf listener and credentials). */
   peers?: PeerLink[];
