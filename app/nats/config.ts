@@ -92,6 +92,9 @@ export function renderConfig(input: ServerConfigInput): string {
       leaf.advertise = input.leafAdvertise;
     }
     if (input.leafRemotes?.length) {
+      // 2.10 takes the interval for all remotes here (a per-remote
+      // `reconnect` is refused); the default of 1 s delays every catch-up.
+      leaf.reconnect_interval = `${input.leafReconnectMs ?? 500}ms`;
       leaf.remotes = input.leafRemotes.map((r) => {
         const url = new URL(r.url);
         url.username = encodeURIComponent(r.credentials.user);

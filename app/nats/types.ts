@@ -34,6 +34,8 @@ export interface ServerConfigInput {
   /** Credentials remote instances use on our leaf listener. */
   leafCredentials?: Credentials;
   leafRemotes?: LeafRemote[];
+  /** How soon a dropped leaf link is dialled again (ms); default 500. */
+  leafReconnectMs?: number;
   /** Directory where the server writes its `.ports` file. */
   portsDir: string;
   /** JetStream file storage cap (bytes); the server refuses writes above it. */

@@ -1,7 +1,7 @@
 import { AckPolicy, DeliverPolicy, type JetStreamManager } from '@nats-io/jetstream';
 import { createInbox, type Msg, type NatsConnection } from '@nats-io/nats-core';
 import { ORIGIN_SEQ_HEADER, type Store, type StreamRef } from '../store/index.ts';
-import { findResumeSeq, isLinkError, lastOriginSeq, originSeqOf, streamSeqFromReply } from './remote.ts';
+import { findResumeSeq, isLinkError, lastOriginSeq, originSeqOf } from './remote.ts';
 import type { ReplicaState, ReplicaStatus } from './types.ts';
 
 export interface ReplicatorOptions {
@@ -23,6 +23,15 @@ export interface ReplicatorOptions {
 
 const encoder = new TextEncoder();
 const MAX_BACKOFF_MS = 2_000;
+
+/** Stream sequence and consumer pending count from a JetStream ack reply
+ * subject (v1: 9 tokens; v2 adds domain and account hash), split once. */
+export function parseAckReply(reply: string | undefined): { streamSeq: number; pending: number } {
+  if (!reply) return { streamSeq: 0, pending: 0 };
+  const t = reply.split('.');
+  const v1 = t.length === 9;
+  return { streamSeq: Number(v1 ? t[5] : t[7]) || 0, pending: Number(v1 ? t[8] : t[10]) || 0 };
+}
 
 /**
  * Pulls one stream from one source (the origin or any copy of it) into the
@@ -157,11 +166,12 @@ export class Replicator {
     const next = `$JS.${this.o.sourceDomain}.API.CONSUMER.MSG.NEXT.${ref.name}.${ci.name}`;
     let inFlight = 0;
     let remotePending = pendingAtStart;
-    let inBatch = 0;
-    let pulling = false;
+    /** Messages asked for and not yet received, over all open pull requests. */
+    let requested = 0;
     let lastHeard = Date.now();
     let failure: Error | undefined;
-    const chain: Promise<unknown>[] = [];
+    let drained: (() => void) | undefined;
+    let reported = 0;
 
     await new Promise<void>((_resolve, reject) => {
       // A healthy round never ends by itself: it follows the source until
@@ -175,16 +185,30 @@ export class Replicator {
         reject(e);
       };
       this.abortRound = end;
+      // Two requests are kept open while there is a backlog, so the source
+      // never waits for our next request (one request per batch left ~40 %
+      // of the loopback catch-up time idle); one while caught up, to keep the
+      // idle link quiet.
       const pull = () => {
-        if (pulling || failure || this.stopped) return;
+        if (failure || this.stopped) return;
         if (inFlight >= this.o.maxInFlight) return; // resumed when appends drain
-        pulling = true;
-        inBatch = 0;
+        const window = remotePending > 0 ? 2 * this.o.batch : this.o.batch;
+        if (requested + this.o.batch > window) return;
+        requested += this.o.batch;
         const req = { batch: this.o.batch, expires: this.o.pullExpiresMs * 1_000_000, idle_heartbeat: this.o.heartbeatMs * 1_000_000 };
         this.o.nc.publish(next, encoder.encode(JSON.stringify(req)), { reply: inbox });
       };
+      // Status goes out at most every 100 ms during a catch-up (a copy per
+      // message cost more than the append), and at once when caught up.
       const report = () => {
         const pending = remotePending + inFlight;
+        const now = Date.now();
+        if (pending > 0 && now - reported < 100) {
+          this.status.pendingMessages = pending;
+          this.status.lastOriginSeq = lastOrigin;
+          return;
+        }
+        reported = now;
         const state: ReplicaState = pending > 0 ? 'catching-up' : 'idle';
         this.set(state, { pendingMessages: pending, pendingBytes: Math.round(pending * meanBytes), lastOriginSeq: lastOrigin });
       };
@@ -197,41 +221,39 @@ export class Replicator {
           const code = m.headers?.code ?? 0;
           if (code === 100) return; // idle heartbeat: the link is alive
           if (code !== 0) {
-            pulling = false;
-            // 404/408: the request ended without (more) messages; 409 covers
-            // both a size limit and a deleted consumer — the latter ends the round.
+            // 404/408: a request ended with part of its batch unfilled (the
+            // server says how much); 409 covers both a size limit and a
+            // deleted consumer — the latter ends the round.
+            const unfilled = Number(m.headers?.get('Nats-Pending-Messages') ?? '');
+            requested = Math.max(0, requested - (Number.isFinite(unfilled) && unfilled > 0 ? unfilled : this.o.batch));
             if (code === 404 || code === 408 || /Exceeds Max/i.test(m.headers?.description ?? '')) pull();
             else end(new Error(`pull from ${this.o.sourceId} failed: ${code} ${m.headers?.description ?? ''}`));
             return;
           }
-          inBatch++;
-          if (inBatch >= this.o.batch) pulling = false;
-          const streamSeq = streamSeqFromReply(m.reply);
-          const replyTokens = m.reply?.split('.');
-          remotePending = Number(replyTokens?.[replyTokens.length - 1]) || 0;
-          const originSeq = originSeqOf(m.headers?.get(ORIGIN_SEQ_HEADER) || undefined, streamSeq);
+          requested = Math.max(0, requested - 1);
+          const ack = parseAckReply(m.reply);
+          remotePending = ack.pending;
+          const originSeq = originSeqOf(m.headers?.get(ORIGIN_SEQ_HEADER) || undefined, ack.streamSeq);
           if (originSeq <= lastOrigin) {
             pull();
             return; // already held (a copy can repeat nothing, but be safe)
           }
           const expected = localLast + inFlight;
           inFlight++;
-          const p = store.appendReplicated(ref, m.subject, m.data, originSeq, expected).then(
-            (ack) => {
-              inFlight--;
-              localLast = ack.seq;
+          store.appendReplicated(ref, m.subject, m.data, originSeq, expected, remotePending > 0).then(
+            (stored) => {
+              if (--inFlight === 0) drained?.();
+              localLast = stored.seq;
               lastOrigin = Math.max(lastOrigin, originSeq);
               this.status.delivered++;
               report();
               pull();
             },
             (e: Error) => {
-              inFlight--;
+              if (--inFlight === 0) drained?.();
               end(new Error(`storing ${ref.name} origin seq ${originSeq} failed: ${e.message}`));
             },
           );
-          chain.push(p);
-          if (chain.length > 10_000) chain.splice(0, 5_000);
           pull();
         },
       });
@@ -239,7 +261,9 @@ export class Replicator {
       this.o.nc.flush().then(pull, end);
     }).finally(async () => {
       this.abortRound = undefined;
-      await Promise.allSettled(chain);
+      // Appends already sent finish (or fail) before the next round reads
+      // where the replica ends.
+      if (inFlight > 0) await new Promise<void>((res) => (drained = res));
       await sourceJsm.consumers.delete(ref.name, ci.name).catch(() => undefined);
     });
   }

@@ -7,7 +7,7 @@ import { Replicator } from './replicator.ts';
 import type { Hello, PeerStatus, ReplicaStatus, SyncOptions, SyncStatus, UpstreamStatus } from './types.ts';
 
 export const HELLO_SUBJECT = 'siot.sync.hello';
-const PROBE_MS = 500;
+const PROBE_MS = 200;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
