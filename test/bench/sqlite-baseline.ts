@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
+import { rng } from '../helpers/rng.ts';
 
 export interface SqliteBaselineOptions {
   /** Directory for the database file; created if missing. Only files in it are touched. */
@@ -88,17 +89,6 @@ const NODE_POINTS: ReadonlyArray<readonly [string, string, boolean]> = [
 ];
 const UNITS = ['°C', 'V', 'A', 'kPa', '%RH', 'L/min', 'kWh'];
 
-/** Deterministic, so runs are comparable (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function makePoints(nodes: number, perNode: number): IncomingPoint[] {
   const rand = rng(0x5107);

@@ -3,21 +3,11 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { decodeNodesReply, decodePoints, encodePoints, floatPoint, pointFloat, type Point } from '../../../app/siot/index.ts';
 import { StoreWriteError } from '../../../app/store/index.ts';
 import { Instances } from '../../helpers/instance.ts';
+import { rng } from '../../helpers/rng.ts';
 
 const instances = new Instances();
 afterEach(() => instances.dispose());
 
-/** Deterministic PRNG so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('store: crash safety', () => {
   it('keeps every acknowledged point when nats-server is killed -9 during 10,000 writes', async () => {
