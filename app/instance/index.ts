@@ -1,2 +1,2 @@
 export { Instance, leafRemoteFor, UNREACHABLE_ADVERTISE } from './instance.ts';
-export type { InstanceOptions, PeerLink } from './types.ts';
+export type { BoundaryLeafUser, InstanceOptions, PeerLink } from './types.ts';

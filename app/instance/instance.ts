@@ -11,7 +11,7 @@ import {
 } from '../nats/index.ts';
 import { Store, loadOrCreateIdentity } from '../store/index.ts';
 import { Sync } from '../sync/index.ts';
-import type { InstanceOptions, PeerLink } from './types.ts';
+import type { BoundaryLeafUser, InstanceOptions, PeerLink } from './types.ts';
 
 /**
  * What a leaf listener advertises when told nothing. nats-server before 2.15
@@ -22,6 +22,32 @@ import type { InstanceOptions, PeerLink } from './types.ts';
  * keeps remotes on the URLs they were given.
  */
 export const UNREACHABLE_ADVERTISE = '127.0.0.1:1';
+
+/** Keeps each boundary-limited leaf user's stream list in step with the
+ * streams the store holds (a new boundary's stream becomes readable by its
+ * user after a configuration reload, without dropping any link). */
+async function watchLeafUsers(server: NatsServer, store: Store, users: BoundaryLeafUser[]): Promise<void> {
+  let current = '';
+  let chain = Promise.resolve();
+  const update = () => {
+    const next = users.map((u) => ({
+      user: u.user,
+      password: u.password,
+      streams: store.streamRefs().filter((r) => u.boundaries.includes(r.boundary)).map((r) => r.name).sort(),
+      peerDomains: u.boundaries.map(jetStreamDomain),
+    }));
+    const key = JSON.stringify(next);
+    if (key === current) return chain;
+    current = key;
+    chain = chain.then(() => server.setLeafUsers(next)).catch((e: Error) => {
+      current = '';
+      process.emitWarning(`could not update leaf permissions: ${e.message}`);
+    });
+    return chain;
+  };
+  store.on('stream', () => void update());
+  await update();
+}
 
 /** Leaf remote for a peer: the write, stream and live-API subjects never
  * cross, in either direction (with one shared account a publish would
@@ -63,6 +89,7 @@ export class Instance {
       ...(opts.leafPort !== undefined ? { leafPort: opts.leafPort, leafCredentials: credentials.leaf } : {}),
       ...(opts.leafPort !== undefined ? { leafAdvertise: opts.leafAdvertise ?? UNREACHABLE_ADVERTISE } : {}),
       ...(opts.peers?.length ? { leafRemotes: opts.peers.map(leafRemoteFor) } : {}),
+      ...(opts.leafUsers?.length ? { leafUsers: opts.leafUsers.map((u) => ({ user: u.user, password: u.password, streams: [], peerDomains: u.boundaries.map(jetStreamDomain) })) } : {}),
       ...(opts.diskBudgetBytes !== undefined ? { maxFileStore: opts.diskBudgetBytes } : {}),
       ...(opts.syncInterval ? { syncInterval: opts.syncInterval } : {}),
     });
@@ -77,6 +104,7 @@ export class Instance {
         ...(opts.diskBudgetBytes !== undefined ? { diskBudgetBytes: opts.diskBudgetBytes } : {}),
         ...(opts.maxMsgsPerSubject !== undefined ? { maxMsgsPerSubject: opts.maxMsgsPerSubject } : {}),
       });
+      if (opts.leafUsers?.length) await watchLeafUsers(server, store, opts.leafUsers);
       let sync: Sync | undefined;
       if (opts.sync !== false) {
         sync = new Sync(store, nc, jetStreamDomain(identity.id), opts.sync ?? {});

@@ -17,6 +17,10 @@ export interface InstanceOptions {
   /** Address remotes are told to reconnect to; default: none usable (see
    * UNREACHABLE_ADVERTISE), so they keep to the URL they dialled. */
   leafAdvertise?: string;
+  /** Leaf users limited to some boundaries (e.g. one per device a hub
+   * serves): each may read only the streams `inst_<b>_*` of its boundaries.
+   * The instance's own leaf user (credentials.json) may read everything. */
+  leafUsers?: BoundaryLeafUser[];
   /** Instances to connect to as a leaf (their leaf listener and credentials). */
   peers?: PeerLink[];
   /** Sync with connected instances (default on); `false` for a lone store. */
@@ -36,4 +40,10 @@ export interface PeerLink {
   credentials: Credentials;
   /** nats-server leaf compression (`s2_fast`, `s2_best`, `off`, …). */
   compression?: string;
+}
+
+export interface BoundaryLeafUser {
+  user: string;
+  password: string;
+  boundaries: string[];
 }

@@ -18,6 +18,27 @@ export function serverName(instanceId: string): string {
  * subjects themselves, and the live API each instance answers for itself. */
 export const LOCAL_ONLY_SUBJECTS = ['p.>', 'ep.>', 'inst.>', 'up.>', 'nodes.>'];
 
+/** JetStream API calls a peer needs to replicate the named streams: find
+ * them, read their state, and read them through its own consumers. */
+export function jetStreamReadApi(domain: string, streams: readonly string[]): string[] {
+  const api = `$JS.${domain}.API`;
+  const out = [`${api}.INFO`, `${api}.STREAM.NAMES`, `${api}.STREAM.LIST`];
+  for (const s of streams) {
+    out.push(
+      `${api}.STREAM.INFO.${s}`,
+      `${api}.STREAM.MSG.GET.${s}`,
+      `${api}.DIRECT.GET.${s}`,
+      `${api}.DIRECT.GET.${s}.>`,
+      `${api}.CONSUMER.CREATE.${s}`,
+      `${api}.CONSUMER.CREATE.${s}.>`,
+      `${api}.CONSUMER.INFO.${s}.>`,
+      `${api}.CONSUMER.DELETE.${s}.>`,
+      `${api}.CONSUMER.MSG.NEXT.${s}.>`,
+    );
+  }
+  return out;
+}
+
 /** JetStream API calls that change streams or their contents. */
 export function jetStreamWriteApi(domain: string): string[] {
   const api = `$JS.${domain}.API`;
@@ -48,6 +69,18 @@ type ConfValue = string | number | boolean | ConfValue[] | { [k: string]: ConfVa
  * log, and the live API stays local to each instance. */
 function configUsers(input: ServerConfigInput): ConfValue[] {
   const users: ConfValue[] = [{ user: input.clientCredentials.user, password: input.clientCredentials.password }];
+  const domain = jetStreamDomain(input.instanceId);
+  for (const u of input.leafUsers ?? []) {
+    users.push({
+      user: u.user,
+      password: u.password,
+      permissions: {
+        // An allow list: everything not named is refused.
+        publish: { allow: [...jetStreamReadApi(domain, u.streams), 'siot.sync.>', '_INBOX.>'] },
+        subscribe: { allow: ['siot.sync.>', '_INBOX.>', ...u.peerDomains.map((d) => `$JS.${d}.API.>`)] },
+      },
+    });
+  }
   if (input.leafCredentials) {
     users.push({
       user: input.leafCredentials.user,

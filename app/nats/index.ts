@@ -2,12 +2,13 @@ export { NatsServer } from './server.ts';
 export type { NatsServerEvents } from './server.ts';
 export { findNatsServer, binaryVersion, compareVersions, minimumVersion } from './binary.ts';
 export type { FindOptions, FoundBinary } from './binary.ts';
-export { jetStreamDomain, jetStreamWriteApi, LOCAL_ONLY_SUBJECTS, serverName, renderConfig, parsePortsFile, parseLeafListenLine } from './config.ts';
+export { jetStreamDomain, jetStreamReadApi, jetStreamWriteApi, LOCAL_ONLY_SUBJECTS, serverName, renderConfig, parsePortsFile, parseLeafListenLine } from './config.ts';
 export { loadOrCreateCredentials } from './credentials.ts';
 export type { InstanceCredentials } from './credentials.ts';
 export { connectToServer } from './connect.ts';
 export type {
   Credentials,
+  LeafUser,
   LeafRemote,
   NatsServerOptions,
   ServerConfigInput,

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { basename, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseLeafListenLine, parsePortsFile, renderConfig } from './config.ts';
-import type { NatsServerOptions, ServerPorts, ServerState, ServerStatus } from './types.ts';
+import type { LeafUser, NatsServerOptions, ServerPorts, ServerState, ServerStatus } from './types.ts';
 
 const LOG_TAIL = 60;
 /** A run this long resets the restart backoff. */
@@ -74,6 +74,7 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
   private readonly logTail: string[] = [];
   private leafPortFromLog?: number;
   private lastLogAt = 0;
+  private confPorts: { client: number; monitor: number; leaf?: number } = { client: -1, monitor: -1 };
   private failedLaunches = 0;
 
   constructor(opts: NatsServerOptions) {
@@ -178,6 +179,38 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
     this.setState('stopped');
   }
 
+  /**
+   * Replaces the restricted leaf users and makes the running server reload
+   * its configuration (SIGHUP): authorization changes need no restart, so
+   * links stay up. Resolves once the server says it reloaded.
+   */
+  async setLeafUsers(users: LeafUser[]): Promise<void> {
+    this.opts.leafUsers = users;
+    const child = this.child;
+    if (this._state !== 'ready' || !child?.pid) return; // the next launch uses them
+    this.writeConfig();
+    const reloaded = new Promise<void>((res, rej) => {
+      const t = setTimeout(() => {
+        this.off('log', onLog);
+        rej(new Error(`nats-server did not confirm the configuration reload; last log:\n${this.logTail.slice(-5).join('\n')}`));
+      }, 10_000);
+      const onLog = (line: string) => {
+        if (/Reloaded server configuration/.test(line)) {
+          clearTimeout(t);
+          this.off('log', onLog);
+          res();
+        } else if (/\[ERR\].*[Rr]eload/.test(line)) {
+          clearTimeout(t);
+          this.off('log', onLog);
+          rej(new Error(`nats-server refused the new configuration: ${line}`));
+        }
+      };
+      this.on('log', onLog);
+    });
+    process.kill(child.pid, 'SIGHUP');
+    await reloaded;
+  }
+
   /** Options for `@nats-io/transport-node` connect(). */
   clientConnectOptions(name: string): { servers: string; user: string; pass: string; name: string } {
     return {
@@ -199,18 +232,15 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
     const portsDir = join(dataDir, 'run');
     mkdirSync(portsDir, { recursive: true });
     for (const f of readdirSync(portsDir)) if (f.endsWith('.ports')) rmSync(join(portsDir, f), { force: true });
-    const leafPort = this.opts.leafPort ?? (this.opts.leafCredentials ? -1 : undefined);
-    const conf = renderConfig({
-      ...this.opts,
-      storeDir: this.storeDir,
-      portsDir,
-      clientPort: this._ports?.client ?? this.opts.clientPort ?? -1,
-      monitorPort: this._ports?.monitor ?? this.opts.monitorPort ?? -1,
-      ...(leafPort !== undefined ? { leafPort: this._ports?.leaf ?? leafPort } : {}),
-    });
-    const confPath = join(dataDir, 'nats-server.conf.json');
-    // The config holds passwords: readable by the owner only.
-    writeFileSync(confPath, conf, { mode: 0o600 });
+    const leafPort = this.leafPortSetting();
+    // Restarts reuse the first run's ports; a reload must repeat exactly what
+    // this process was started with (a changed port is refused on reload).
+    this.confPorts = {
+      client: this._ports?.client ?? this.opts.clientPort ?? -1,
+      monitor: this._ports?.monitor ?? this.opts.monitorPort ?? -1,
+      ...(leafPort !== undefined ? { leaf: this._ports?.leaf ?? leafPort } : {}),
+    };
+    const confPath = this.writeConfig();
 
     this.setState(this._ports ? 'restarting' : 'starting');
     this.leafPortFromLog = undefined;
@@ -252,6 +282,27 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
     this.startedAt = Date.now();
     this.setState('ready');
     return ports;
+  }
+
+  private leafPortSetting(): number | undefined {
+    return this.opts.leafPort ?? (this.opts.leafCredentials ? -1 : undefined);
+  }
+
+  /** Writes the generated config for the current launch. */
+  private writeConfig(): string {
+    const p = this.confPorts;
+    const conf = renderConfig({
+      ...this.opts,
+      storeDir: this.storeDir,
+      portsDir: join(this.opts.dataDir, 'run'),
+      clientPort: p.client,
+      monitorPort: p.monitor,
+      ...(p.leaf !== undefined ? { leafPort: p.leaf } : {}),
+    });
+    const confPath = join(this.opts.dataDir, 'nats-server.conf.json');
+    // The config holds passwords: readable by the owner only.
+    writeFileSync(confPath, conf, { mode: 0o600 });
+    return confPath;
   }
 
   private async waitReady(child: ChildProcess, portsDir: string, wantLeaf: boolean): Promise<ServerPorts> {

@@ -4,6 +4,15 @@ export interface Credentials {
   password: string;
 }
 
+/** A leaf user that may read only some streams. */
+export interface LeafUser extends Credentials {
+  /** Streams of ours it may read. */
+  streams: string[];
+  /** JetStream domains of its own that we may read in turn (the peer's own
+   * instance, whose history we collect). */
+  peerDomains: string[];
+}
+
 /** A leaf remote: our server dials another instance's leaf listener. */
 export interface LeafRemote {
   /** e.g. `nats-leaf://127.0.0.1:7422` */
@@ -31,8 +40,12 @@ export interface ServerConfigInput {
    * otherwise advertises addresses that bypass a proxy or bridge). */
   leafAdvertise?: string;
   clientCredentials: Credentials;
-  /** Credentials remote instances use on our leaf listener. */
+  /** Credentials remote instances use on our leaf listener; this user may
+   * read every stream. */
   leafCredentials?: Credentials;
+  /** Further leaf users, each allowed to read only the streams named (a hub
+   * serving many customers' devices gives each device its own). */
+  leafUsers?: LeafUser[];
   leafRemotes?: LeafRemote[];
   /** How soon a dropped leaf link is dialled again (ms); default 500. */
   leafReconnectMs?: number;

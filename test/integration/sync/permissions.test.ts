@@ -1,0 +1,60 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { floatPoint, pointFloat, type Point } from '../../../app/siot/index.ts';
+import { FAST_SYNC, Topology, waitFor } from '../../helpers/topology.ts';
+
+let topo = new Topology();
+afterEach(async () => {
+  await topo.dispose();
+  topo = new Topology();
+});
+
+describe('sync: what a peer may reach', () => {
+  it('lets a device read only its own boundaries at the hub, and never change the hub', async () => {
+    const hub = await topo.instances.start({
+      instanceId: 'hub',
+      leafPort: -1,
+      leafUsers: [{ user: 'devA', password: 'secret-a', boundaries: ['devA'] }],
+      sync: { ...FAST_SYNC, role: 'hub' },
+    });
+    // The hub's tree holds two customers' devices with configuration for each.
+    await hub.store.createNode('hub', 'device', [], 'devA');
+    await hub.store.createNode('hub', 'device', [], 'devB');
+    await hub.store.writeNodePoints('devA', [floatPoint('pollPeriod', 250)]);
+    await hub.store.writeNodePoints('devB', [floatPoint('pollPeriod', 750)]);
+    const link = await topo.proxyTo(hub);
+    const devA = await topo.instances.start({
+      instanceId: 'devA',
+      peers: [{ url: link.url, credentials: { user: 'devA', password: 'secret-a' } }],
+      sync: { ...FAST_SYNC, role: 'device', want: 'own' },
+    });
+    // Configuration for device A reaches it; the hub collects A's history.
+    await waitFor('device A to get its configuration from the hub', () => {
+      const p = devA.store.state.nodePoint('devA', 'pollPeriod', '0')?.point;
+      return p !== undefined && pointFloat(p as Point) === 250;
+    });
+    await devA.store.writeNodePoints('devA', [floatPoint('temperature', 21.5)]);
+    await waitFor('the hub to collect device A history', () => hub.store.state.nodePoint('devA', 'temperature', '0') !== undefined);
+
+    // Through its leaf, device A reaches A's streams at the hub and nothing else.
+    const atHub = await jetstreamManager(devA.nc, { domain: 'siot_hub', checkAPI: false, timeout: 1_500 });
+    expect((await atHub.streams.info('inst_devA_hub')).state.messages).toBeGreaterThan(0);
+    await expect(atHub.streams.info('inst_devB_hub')).rejects.toThrow();
+    await expect(atHub.consumers.add('inst_devB_hub', {})).rejects.toThrow();
+    await expect(atHub.direct.getMessage('inst_devB_hub', { seq: 1 })).rejects.toThrow();
+    await expect(atHub.streams.info('inst_hub_hub')).rejects.toThrow();
+    await expect(atHub.streams.purge('inst_devA_hub')).rejects.toThrow();
+    await expect(atHub.streams.delete('inst_devA_hub')).rejects.toThrow();
+    expect((await (await jetstreamManager(hub.nc)).streams.info('inst_devA_hub')).state.messages).toBeGreaterThan(0);
+    // Control: the hub's own leaf user (a trusted laptop) reads B's stream, so
+    // the refusals above come from device A's permissions.
+    const lap = await topo.instances.start({ instanceId: 'lap', peers: [{ url: (await topo.proxyTo(hub)).url, credentials: hub.credentials.leaf }], sync: false });
+    const lapAtHub = await jetstreamManager(lap.nc, { domain: 'siot_hub', checkAPI: false, timeout: 1_500 });
+    await waitFor('the laptop link', () => lapAtHub.streams.info('inst_devB_hub').then(() => true, () => false));
+
+    // A stream created later for A's boundary becomes readable without a restart.
+    await hub.store.createNode('devA', 'modbusIO', [floatPoint('pollPeriod', 1_000)], 'ioA');
+    expect(devA.store.state.nodePoint('devB', 'pollPeriod', '0')).toBeUndefined();
+    await waitFor('device A to get the new node', () => devA.store.state.nodePoint('ioA', 'pollPeriod', '0') !== undefined);
+  });
+});

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { jetStreamDomain, parseLeafListenLine, parsePortsFile, renderConfig } from '../../../app/nats/index.ts';
+
+const base = {
+  instanceId: 'dev-1',
+  storeDir: '/data/js',
+  clientPort: -1,
+  monitorPort: -1,
+  portsDir: '/data/run',
+  clientCredentials: { user: 'app', password: 'p"w\\x' },
+};
+
+describe('nats-server config', () => {
+  it('derives a subject-safe JetStream domain from the instance id', () => {
+    expect(jetStreamDomain('dev-1')).toBe('siot_dev-1');
+    expect(jetStreamDomain('a.b c*')).toBe('siot_a_b_c_');
+    expect(() => jetStreamDomain('')).toThrow(/empty instance id/);
+  });
+
+  it('listens on loopback only, with credentials, JetStream in the domain, and escapes every string', () => {
+    const conf = JSON.parse(renderConfig({ ...base, maxFileStore: 1024, syncInterval: 'always' })) as Record<string, unknown>;
+    expect(conf).toMatchObject({ host: '127.0.0.1', http: '127.0.0.1:-1', port: -1 });
+    expect(conf.jetstream).toEqual({ store_dir: '/data/js', domain: 'siot_dev-1', max_memory_store: 64 * 1024 * 1024, max_file_store: 1024, sync_interval: 'always' });
+    expect(conf.authorization).toEqual({ users: [{ user: 'app', password: 'p"w\\x' }] });
+    expect(conf.leafnodes).toBeUndefined();
+  });
+
+  it('denies the write, stream and live subjects on leaf remotes both ways, and refuses leaf writes to our streams', () => {
+    const conf = JSON.parse(
+      renderConfig({
+        ...base,
+        leafPort: -1,
+        leafAdvertise: '127.0.0.1:1',
+        leafCredentials: { user: 'leaf', password: 'x' },
+        leafUsers: [{ user: 'devA', password: 'y', streams: ['inst_a_hub'], peerDomains: ['siot_a'] }],
+        leafRemotes: [{ url: 'nats-leaf://10.0.0.2:7422', credentials: { user: 'u', password: 'p@ss/word' }, denyImports: ['p.>'], denyExports: ['inst.>'], compression: 's2_fast' }],
+      }),
+    ) as { leafnodes: Record<string, unknown>; authorization: { users: Array<Record<string, unknown>> } };
+    expect(conf.leafnodes).toMatchObject({ host: '127.0.0.1', port: -1, advertise: '127.0.0.1:1', reconnect_interval: '500ms' });
+    const [remote] = conf.leafnodes.remotes as Array<Record<string, unknown>>;
+    expect(remote).toEqual({ url: 'nats-leaf://u:p%40ss%2Fword@10.0.0.2:7422', deny_imports: ['p.>'], deny_exports: ['inst.>'], compression: { mode: 's2_fast' } });
+    const [, limited, leaf] = conf.authorization.users;
+    expect((leaf?.permissions as { publish: { deny: string[] } }).publish.deny).toEqual(
+      expect.arrayContaining(['p.>', 'ep.>', 'inst.>', '$JS.siot_dev-1.API.STREAM.DELETE.>', '$JS.siot_dev-1.API.STREAM.PURGE.>']),
+    );
+    const allow = (limited?.permissions as { publish: { allow: string[] }; subscribe: { allow: string[] } });
+    expect(allow.publish.allow).toContain('$JS.siot_dev-1.API.CONSUMER.CREATE.inst_a_hub');
+    expect(allow.publish.allow.some((s) => s.includes('STREAM.DELETE') || s.includes('inst_b'))).toBe(false);
+    expect(allow.subscribe.allow).toEqual(['siot.sync.>', '_INBOX.>', '$JS.siot_a.API.>']);
+  });
+
+  it('reads the ports the server chose', () => {
+    expect(parsePortsFile('{"nats":["nats://127.0.0.1:4222"],"monitoring":["http://127.0.0.1:8222"]}')).toEqual({ client: 4222, monitor: 8222 });
+    expect(() => parsePortsFile('{"nats":[]}')).toThrow(/lacks client or monitoring port/);
+    expect(parseLeafListenLine('[1] 2026/11/28 [INF] Listening for leafnode connections on 127.0.0.1:36843')).toBe(36843);
+    expect(parseLeafListenLine('Server is ready')).toBeUndefined();
+  });
+});
