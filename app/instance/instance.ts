@@ -118,6 +118,13 @@ export class Instance {
     }
   }
 
+  /** Replaces the instances this one dials. nats-server 2.10 cannot reload
+   * leaf remotes, so its server restarts on the same ports (clients and
+   * sync reconnect by themselves); prefer a relay (app/link) that stays put. */
+  async setPeers(peers: PeerLink[]): Promise<void> {
+    await this.server.restartWith({ leafRemotes: peers.map(leafRemoteFor) });
+  }
+
   /** Leaf listener URL other instances dial (needs `leafPort`). */
   get leafUrl(): string {
     const port = this.server.ports.leaf;

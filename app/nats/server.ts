@@ -211,6 +211,31 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
     await reloaded;
   }
 
+  /**
+   * Applies options nats-server cannot reload (leaf remotes, in 2.10): a
+   * graceful stop and a start on the same ports, so connected clients
+   * reconnect by themselves. JetStream data is untouched.
+   */
+  async restartWith(patch: Partial<Pick<NatsServerOptions, 'leafRemotes' | 'leafReconnectMs'>>): Promise<ServerPorts> {
+    Object.assign(this.opts, patch);
+    if (this._state !== 'ready') return this._ports ?? (await this.start());
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((res) => child.once('exit', () => res()));
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+    }
+    this.stopping = false;
+    const ports = await this.launch();
+    this.restarts++;
+    this.emit('restarted', ports);
+    return ports;
+  }
+
   /** Options for `@nats-io/transport-node` connect(). */
   clientConnectOptions(name: string): { servers: string; user: string; pass: string; name: string } {
     return {
