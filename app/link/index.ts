@@ -1,0 +1,12 @@
+export { LinkManager, combine } from './manager.ts';
+export { LinkRelay, describeDialError } from './relay.ts';
+export type { RelayStatus, RelayTarget } from './relay.ts';
+export { SerialBridge } from './bridge.ts';
+export type { BridgeEvents, BridgeMode, BridgeStats, BridgeStatus, LineState, SerialBridgeOptions, SessionEvent } from './bridge.ts';
+export { listSerialPorts, openSerialPort, serialEndpoint, explainSerialError, SerialPortError } from './serial.ts';
+export type { LineEndpoint, SerialErrorKind, SerialOpenOptions, SerialPortInfo } from './serial.ts';
+export { Shaper } from './shaper.ts';
+export type { ShaperOptions } from './shaper.ts';
+export { FrameDecoder, FrameType, encodeFrame, MAX_PAYLOAD } from './framing.ts';
+export type { Frame } from './framing.ts';
+export type { EthernetLink, LinkConfig, LinkState, LinkStatus, SerialLink } from './types.ts';
