@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { basename, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseLeafListenLine, parsePortsFile, renderConfig } from './config.ts';
+import { dirsInUse, reclaimDataDir } from './data-dir-guard.ts';
 import type { LeafUser, NatsServerOptions, ServerPorts, ServerState, ServerStatus } from './types.ts';
 
 const LOG_TAIL = 60;
@@ -11,32 +12,6 @@ const LOG_TAIL = 60;
 const STABLE_MS = 30_000;
 /** Consecutive failed launches before the supervisor gives up. */
 const MAX_FAILED_LAUNCHES = 5;
-
-/** Data dirs with a server of this process, so two never share a store. */
-const dirsInUse = new Set<string>();
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    // A zombie has exited; only its parent has not reaped it yet.
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
-
-/** The command line of a process (Linux), to tell our orphan from a stranger. */
-function cmdline(pid: number): string | null {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-  } catch {
-    return null;
-  }
-}
 
 export interface NatsServerEvents {
   state: [ServerState];
@@ -123,7 +98,7 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
     if (dirsInUse.has(dir)) throw new Error(`another nats-server of this app is using ${dir}; one data dir holds one store`);
     this.stopping = false;
     this.failedLaunches = 0;
-    this.reclaimDataDir();
+    reclaimDataDir(this.opts.dataDir);
     dirsInUse.add(dir);
     try {
       return await this.launch();
@@ -131,31 +106,6 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
       dirsInUse.delete(dir);
       this.setState('failed');
       throw e;
-    }
-  }
-
-  /**
-   * A server left running by an app that was killed (SIGKILL, OOM, a crash)
-   * still holds the store. If its pid file names a live nats-server started
-   * with our config, stop it; if the pid is someone else's, refuse rather
-   * than open the store twice.
-   */
-  private reclaimDataDir(): void {
-    const pidFile = join(this.opts.dataDir, 'nats-server.pid');
-    if (!existsSync(pidFile)) return;
-    const pid = Number(readFileSync(pidFile, 'utf8').trim());
-    if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return;
-    const cmd = cmdline(pid);
-    const confPath = join(this.opts.dataDir, 'nats-server.conf.json');
-    if (cmd === null || !cmd.includes(confPath)) {
-      if (cmd !== null) return; // the pid was reused by an unrelated process
-      throw new Error(`nats-server pid ${pid} from a previous run may still be using ${this.opts.dataDir}; stop it, then start again`);
-    }
-    process.kill(pid, 'SIGKILL');
-    const until = Date.now() + 5_000;
-    while (alive(pid) && Date.now() < until) {
-      // Busy-wait briefly: start() must not open the store while it is held.
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
     }
   }
 

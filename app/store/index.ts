@@ -1,4 +1,5 @@
-export { ORIGIN_SEQ_HEADER, Store, StoreWriteError } from './store.ts';
+export { ORIGIN_SEQ_HEADER, Store } from './store.ts';
+export { StoreWriteError } from './write-errors.ts';
 export type { Ack } from './publisher.ts';
 export { streamSeqFromReply } from './read.ts';
 export { MergedState } from './state.ts';

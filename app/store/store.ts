@@ -27,32 +27,14 @@ import { readStream } from './read.ts';
 import { MergedState, typeKey } from './state.ts';
 import { DEFAULT_MAX_MSGS_PER_SUBJECT, Streams } from './streams.ts';
 import { StoreApi } from './api.ts';
+import { FanOut } from './fan-out.ts';
+import { StoreWriteError, describeWriteFailure, outcomeUnknown } from './write-errors.ts';
 import { AckPublisher, type Ack } from './publisher.ts';
 import type { HistoryQuery, HistoryResult, NodesQuery, PointChange, StoreEvents, StoreOptions, StreamRef, StreamStats } from './types.ts';
 
 /** Header carrying a replicated message's sequence number in its origin's
  * stream; absent on the origin's own stream, where the stream sequence is it. */
 export const ORIGIN_SEQ_HEADER = 'Siot-Seq';
-
-/** A write the server refused, or that failed part way; `stored` says which
- * points were acknowledged (and so are in the merged state). */
-export class StoreWriteError extends Error {
-  constructor(
-    message: string,
-    readonly stored: number,
-    readonly failed: number,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-    this.name = 'StoreWriteError';
-  }
-}
-
-/** A write that failed without an answer from JetStream may still be stored. */
-function outcomeUnknown(e: unknown): boolean {
-  const msg = e instanceof Error ? e.message : String(e);
-  return /timeout|disconnect|store closed|closed before/i.test(msg) && !/no responders/i.test(msg);
-}
 
 /**
  * The SIOT JetStream store: points in boundary-origin streams, merged state
@@ -67,8 +49,7 @@ export class Store extends EventEmitter<StoreEvents> {
   private readonly publisher: AckPublisher;
   private readonly edgeLocks = new Map<string, Promise<unknown>>();
   private readonly inflight = new Set<Promise<unknown>>();
-  private readonly deferredFanOut = new Map<string, PointChange>();
-  private fanOutTimer?: NodeJS.Timeout;
+  private readonly upFanOut: FanOut;
   /** Subjects whose last write ended without an answer: subject → stream. */
   private readonly uncertain = new Map<string, StreamRef>();
   private api?: StoreApi;
@@ -80,6 +61,7 @@ export class Store extends EventEmitter<StoreEvents> {
     this.instanceId = opts.instanceId;
     this.nc = opts.nc;
     this.jsm = jsm;
+    this.upFanOut = new FanOut(opts.nc, this.state);
     this.publisher = new AckPublisher(opts.nc);
     this.publisher.start();
     void this.watchReconnects();
@@ -218,7 +200,7 @@ export class Store extends EventEmitter<StoreEvents> {
       const p = pts[i] as Point;
       const op = { point: p, instance: o };
       const changes: PointChange[] = this.state.applyNodePoint(nodeId, op) ? [{ nodeId, current: op }] : [];
-      return { changes, fanOut: () => this.fanOut(nodeId, undefined, p, payloads[i] as Uint8Array) };
+      return { changes, fanOut: () => this.upFanOut.now(nodeId, undefined, p, payloads[i] as Uint8Array) };
     });
   }
 
@@ -261,7 +243,7 @@ export class Store extends EventEmitter<StoreEvents> {
     await this.settle(ref, [this.publisher.publish(subject, encodePoints(set))], [subject], () => {
       const changes = this.state.applyEdgePoints(childId, parentId, o, set).map((op) => ({ nodeId: childId, parentId, current: op }));
       return { changes, fanOut: () => {
-        for (const p of pts) this.fanOut(childId, parentId, p, encodePoints([p]), before);
+        for (const p of pts) this.upFanOut.now(childId, parentId, p, encodePoints([p]), before);
       } };
     });
   }
@@ -296,7 +278,7 @@ export class Store extends EventEmitter<StoreEvents> {
     for (const s of stored) s.fanOut();
     if (failed) {
       throw new StoreWriteError(
-        `${failed} of ${results.length} point write(s) failed: ${this.describeWriteFailure(firstError)}`,
+        `${failed} of ${results.length} point write(s) failed: ${describeWriteFailure(firstError, this.budget !== undefined)}`,
         results.length - failed,
         failed,
         { cause: firstError },
@@ -311,20 +293,6 @@ export class Store extends EventEmitter<StoreEvents> {
       // A listener's bug must not fail a write that is stored.
       process.emitWarning(`a store 'point' listener threw: ${(e as Error).message}`);
     }
-  }
-
-  /** Turns the server's terse refusals into what a user can act on. */
-  private describeWriteFailure(e: unknown): string {
-    const msg = e instanceof Error ? e.message : String(e);
-    if (/insufficient resources|resource limits exceeded|storage.*exceeded/i.test(msg)) {
-      return this.budget
-        ? `the disk budget is used up (${msg}); history is thinned automatically, but the current state alone does not fit: raise the budget or free disk space`
-        : `nats-server is out of storage (${msg}); free disk space or set a disk budget`;
-    }
-    if (/store closed/i.test(msg)) return 'the store was closed before the write was acknowledged; it may or may not be stored';
-    if (/no responders/i.test(msg)) return `nothing was stored: JetStream did not answer (${msg}); is nats-server restarting? Retry`;
-    if (outcomeUnknown(e)) return `nats-server did not acknowledge the write (${msg}); it may or may not be stored (the store checks once the server is back); retry`;
-    return msg;
   }
 
   /** Reads back the tips of subjects whose writes ended without an answer,
@@ -344,19 +312,6 @@ export class Store extends EventEmitter<StoreEvents> {
       }
     }
     return n;
-  }
-
-  /** Re-publishes a stored point on `up.<a>.…` for the node itself, every
-   * ancestor (and, for an edge, every former one in `extra`), and the
-   * virtual `root`, so listeners anywhere above hear it. */
-  private fanOut(nodeId: string, parentId: string | undefined, p: Point, payload: Uint8Array, extra: string[] = []): void {
-    // Ids and tokens are validated on the way in; only the shape differs.
-    const tail = parentId === undefined ? `${nodeId}.${p.type || '_'}.${p.key}` : `${nodeId}.${parentId}.${p.type || '_'}.${p.key}`;
-    this.nc.publish(`up.${nodeId}.${tail}`, payload);
-    const ancestors = this.state.ancestors(nodeId);
-    for (const a of ancestors) this.nc.publish(`up.${a}.${tail}`, payload);
-    for (const a of extra) if (a !== nodeId && !ancestors.includes(a)) this.nc.publish(`up.${a}.${tail}`, payload);
-    this.nc.publish(`up.${ROOT_PARENT}.${tail}`, payload);
   }
 
   /** Creates a node under `parentId`; returns its id. A `device` node starts
@@ -410,27 +365,10 @@ export class Store extends EventEmitter<StoreEvents> {
     const prefixLen = ref.boundary.length + ref.origin.length + 7; // "inst." + "." + "."
     const changes = this.applyStored(subject, prefixLen, data, ref.origin, true);
     for (const c of changes) {
-      if (backlog) this.deferFanOut(c);
-      else this.fanOut(c.nodeId, c.parentId, c.current.point, encodePoints([c.current.point]));
+      if (backlog) this.upFanOut.later(c);
+      else this.upFanOut.now(c.nodeId, c.parentId, c.current.point, encodePoints([c.current.point]));
     }
     return ack;
-  }
-
-  /**
-   * While a backlog is replayed, one subject may change thousands of times a
-   * second; `up.*` listeners want the current state, not the replay, so only
-   * the newest change per point goes out, at most every 100 ms. (A catch-up
-   * of 100,000 points otherwise costs the server 300,000+ extra messages.)
-   */
-  private deferFanOut(c: PointChange): void {
-    const key = `${c.nodeId}\u0000${c.parentId ?? ''}\u0000${c.current.point.type}\u0000${c.current.point.key}`;
-    this.deferredFanOut.set(key, c);
-    this.fanOutTimer ??= setTimeout(() => {
-      this.fanOutTimer = undefined;
-      const batch = [...this.deferredFanOut.values()];
-      this.deferredFanOut.clear();
-      for (const d of batch) this.fanOut(d.nodeId, d.parentId, d.current.point, encodePoints([d.current.point]));
-    }, 100);
   }
 
   nodes(q: NodesQuery): NodeView[] {
@@ -478,7 +416,7 @@ export class Store extends EventEmitter<StoreEvents> {
     await this.api?.stop();
     // Writes already sent get their acknowledgement before the publisher goes.
     await Promise.allSettled([...this.inflight]);
-    clearTimeout(this.fanOutTimer);
+    this.upFanOut.stop();
     this.publisher.close();
   }
 }
