@@ -24,8 +24,7 @@ import type { BoundaryLeafUser, InstanceOptions, PeerLink } from './types.ts';
 export const UNREACHABLE_ADVERTISE = '127.0.0.1:1';
 
 /** Keeps each boundary-limited leaf user's stream list in step with the
- * streams the store holds (a new boundary's stream becomes readable by its
- * user after a configuration reload, without dropping any link). */
+ * streams the store holds (boundaries and the devices nested below them). */
 async function watchLeafUsers(server: NatsServer, store: Store, users: BoundaryLeafUser[]): Promise<void> {
   let current = '';
   let chain = Promise.resolve();
@@ -33,12 +32,20 @@ async function watchLeafUsers(server: NatsServer, store: Store, users: BoundaryL
     const next = users.map((u) => ({
       user: u.user,
       password: u.password,
-      streams: store.streamRefs().filter((r) => u.boundaries.includes(r.boundary)).map((r) => r.name).sort(),
-      peerDomains: u.boundaries.map(jetStreamDomain),
+      // Its boundaries, and the devices nested below them.
+      streams: store
+        .streamRefs()
+        .filter((r) => u.boundaries.includes(r.boundary) || store.state.ancestors(r.boundary).some((a) => u.boundaries.includes(a)))
+        .map((r) => r.name)
+        .sort(),
+      peerIds: u.boundaries,
     }));
     const key = JSON.stringify(next);
     if (key === current) return chain;
     current = key;
+    // A reload (no restart: writes and links carry on) applies to new
+    // connections only; a device already linked reads a stream created
+    // after it connected once its link reconnects.
     chain = chain.then(() => server.setLeafUsers(next)).catch((e: Error) => {
       current = '';
       process.emitWarning(`could not update leaf permissions: ${e.message}`);
@@ -89,7 +96,7 @@ export class Instance {
       ...(opts.leafPort !== undefined ? { leafPort: opts.leafPort, leafCredentials: credentials.leaf } : {}),
       ...(opts.leafPort !== undefined ? { leafAdvertise: opts.leafAdvertise ?? UNREACHABLE_ADVERTISE } : {}),
       ...(opts.peers?.length ? { leafRemotes: opts.peers.map(leafRemoteFor) } : {}),
-      ...(opts.leafUsers?.length ? { leafUsers: opts.leafUsers.map((u) => ({ user: u.user, password: u.password, streams: [], peerDomains: u.boundaries.map(jetStreamDomain) })) } : {}),
+      ...(opts.leafUsers?.length ? { leafUsers: opts.leafUsers.map((u) => ({ user: u.user, password: u.password, streams: [], peerIds: u.boundaries })) } : {}),
       ...(opts.diskBudgetBytes !== undefined ? { maxFileStore: opts.diskBudgetBytes } : {}),
       ...(opts.syncInterval ? { syncInterval: opts.syncInterval } : {}),
     });

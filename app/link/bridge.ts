@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { FrameDecoder, FrameType, dataFrames, encodeFrame, type Frame } from './framing.ts';
+import { FrameDecoder, FrameType, dataFrames, encodeFrame, readDataPayload, type Frame } from './framing.ts';
 import { LineKeeper, type LineEndpoint } from './serial.ts';
 import { Shaper } from './shaper.ts';
 import type { BridgeEvents, BridgeStats, BridgeStatus, SerialBridgeOptions } from './bridge-types.ts';
@@ -28,6 +28,9 @@ interface Session {
   answerTimer?: ReturnType<typeof setTimeout>;
   deflate?: zlib.DeflateRaw;
   inflate?: zlib.InflateRaw;
+  /** DATA sequence numbers: the next to send, and the next expected. */
+  sendSeq: number;
+  recvSeq: number;
 }
 
 const FLAG_COMPRESS = 1;
@@ -179,7 +182,9 @@ export class SerialBridge extends EventEmitter<BridgeEvents> {
 
   private sendData(s: Session, data: Uint8Array): void {
     if (s.state === 'closed' || !this.shaper) return;
-    for (const f of dataFrames(s.id, data)) {
+    const { frames, nextSeq } = dataFrames(s.id, data, s.sendSeq);
+    s.sendSeq = nextSeq;
+    for (const f of frames) {
       this.stats.framesOut++;
       this.shaper.write(f);
     }
@@ -201,7 +206,7 @@ export class SerialBridge extends EventEmitter<BridgeEvents> {
   }
 
   private begin(id: number, socket: Socket, compress: boolean): Session {
-    const s: Session = { id, socket, state: 'open', answered: this.opts.mode === 'dial' };
+    const s: Session = { id, socket, state: 'open', answered: this.opts.mode === 'dial', sendSeq: 0, recvSeq: 0 };
     this.current = s;
     this.stats.sessions++;
     socket.setNoDelay(true);
@@ -339,8 +344,17 @@ export class SerialBridge extends EventEmitter<BridgeEvents> {
           }
           return;
         }
-        if (s.inflate) s.inflate.write(f.payload);
-        else this.toSocket(s, Buffer.from(f.payload));
+        {
+          const d = readDataPayload(f.payload);
+          if (!d || d.seq !== s.recvSeq) {
+            // A frame lost whole leaves no damaged byte behind, only this jump.
+            this.abort(s, `line corruption: DATA frame ${s.recvSeq} went missing (got ${d?.seq ?? 'none'})`, true);
+            return;
+          }
+          s.recvSeq = (s.recvSeq + 1) >>> 0;
+          if (s.inflate) s.inflate.write(d.bytes);
+          else this.toSocket(s, Buffer.from(d.bytes));
+        }
         return;
       case FrameType.Close:
         if (s) this.remoteClose(s);

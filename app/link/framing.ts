@@ -11,7 +11,7 @@ import * as zlib from 'node:zlib';
  *   2  type   u8       OPEN, DATA, CLOSE, PING
  *   3  session u16 LE  one per TCP connection the leaf makes
  *   5  length  u16 LE  payload bytes (<= MAX_PAYLOAD)
- *   7  payload
+ *   7  payload         DATA: u32 LE sequence (per session and direction), bytes
  *   .. crc32   u32 LE  over bytes 2 .. end of payload
  */
 export const FrameType = { Open: 1, Data: 2, Close: 3, Ping: 4 } as const;
@@ -60,12 +60,35 @@ export function encodeFrame(f: Frame): Buffer {
 }
 
 /** Splits a byte run into DATA frames of at most MAX_PAYLOAD bytes. */
-export function dataFrames(session: number, data: Uint8Array): Buffer[] {
-  const out: Buffer[] = [];
-  for (let off = 0; off < data.length; off += MAX_PAYLOAD) {
-    out.push(encodeFrame({ type: FrameType.Data, session, payload: data.subarray(off, Math.min(data.length, off + MAX_PAYLOAD)) }));
+/**
+ * Splits a byte run into DATA frames. Each DATA payload starts with a u32
+ * sequence number, counted per session and direction: a frame lost whole
+ * (its CRC never fails, it simply is not there) leaves a hole the receiver
+ * sees as a jump, and the session ends instead of carrying on without it.
+ * Returns the frames and the next sequence number.
+ */
+export function dataFrames(session: number, data: Uint8Array, firstSeq = 0): { frames: Buffer[]; nextSeq: number } {
+  const frames: Buffer[] = [];
+  let seq = firstSeq;
+  const room = MAX_PAYLOAD - DATA_SEQ_BYTES;
+  for (let off = 0; off < data.length; off += room) {
+    const chunk = data.subarray(off, Math.min(data.length, off + room));
+    const payload = Buffer.allocUnsafe(DATA_SEQ_BYTES + chunk.length);
+    payload.writeUInt32LE(seq >>> 0, 0);
+    payload.set(chunk, DATA_SEQ_BYTES);
+    frames.push(encodeFrame({ type: FrameType.Data, session, payload }));
+    seq = (seq + 1) >>> 0;
   }
-  return out;
+  return { frames, nextSeq: seq };
+}
+
+export const DATA_SEQ_BYTES = 4;
+
+/** The sequence number and bytes of a DATA payload; null if it is too short. */
+export function readDataPayload(payload: Uint8Array): { seq: number; bytes: Uint8Array } | null {
+  if (payload.length < DATA_SEQ_BYTES) return null;
+  const seq = (payload[0] as number) | ((payload[1] as number) << 8) | ((payload[2] as number) << 16) | ((payload[3] as number) << 24);
+  return { seq: seq >>> 0, bytes: payload.subarray(DATA_SEQ_BYTES) };
 }
 
 export interface DecodeEvents {

@@ -22,7 +22,8 @@ export const LOCAL_ONLY_SUBJECTS = ['p.>', 'ep.>', 'inst.>', 'up.>', 'nodes.>'];
  * them, read their state, and read them through its own consumers. */
 export function jetStreamReadApi(domain: string, streams: readonly string[]): string[] {
   const api = `$JS.${domain}.API`;
-  const out = [`${api}.INFO`, `${api}.STREAM.NAMES`, `${api}.STREAM.LIST`];
+  // No STREAM.LIST/NAMES: they would show the streams of everyone else.
+  const out = [`${api}.INFO`];
   for (const s of streams) {
     out.push(
       `${api}.STREAM.INFO.${s}`,
@@ -75,9 +76,10 @@ function configUsers(input: ServerConfigInput): ConfValue[] {
       user: u.user,
       password: u.password,
       permissions: {
-        // An allow list: everything not named is refused.
-        publish: { allow: [...jetStreamReadApi(domain, u.streams), 'siot.sync.>', '_INBOX.>'] },
-        subscribe: { allow: ['siot.sync.>', '_INBOX.>', ...u.peerDomains.map((d) => `$JS.${d}.API.>`)] },
+        // An allow list: everything not named is refused. Hellos go one
+        // hop: a device hears this instance, not the other devices behind it.
+        publish: { allow: [...jetStreamReadApi(domain, u.streams), ...u.peerIds.map((id) => `siot.sync.hello.${id}`), '_INBOX.>'] },
+        subscribe: { allow: [`siot.sync.hello.${input.instanceId}`, '_INBOX.>', ...u.peerIds.map((id) => `$JS.${jetStreamDomain(id)}.API.>`)] },
       },
     });
   }

@@ -131,8 +131,10 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
 
   /**
    * Replaces the restricted leaf users and makes the running server reload
-   * its configuration (SIGHUP): authorization changes need no restart, so
-   * links stay up. Resolves once the server says it reloaded.
+   * its configuration (SIGHUP): no restart, so no link or client drops.
+   * nats-server applies new permissions to new connections only: a leaf
+   * already connected keeps its old ones until it reconnects.
+   * Resolves once the server says it reloaded.
    */
   async setLeafUsers(users: LeafUser[]): Promise<void> {
     this.opts.leafUsers = users;
@@ -166,7 +168,7 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
    * graceful stop and a start on the same ports, so connected clients
    * reconnect by themselves. JetStream data is untouched.
    */
-  async restartWith(patch: Partial<Pick<NatsServerOptions, 'leafRemotes' | 'leafReconnectMs'>>): Promise<ServerPorts> {
+  async restartWith(patch: Partial<Pick<NatsServerOptions, 'leafRemotes' | 'leafReconnectMs' | 'leafUsers'>>): Promise<ServerPorts> {
     Object.assign(this.opts, patch);
     if (this._state !== 'ready') return this._ports ?? (await this.start());
     this.stopping = true;

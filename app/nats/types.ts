@@ -8,9 +8,9 @@ export interface Credentials {
 export interface LeafUser extends Credentials {
   /** Streams of ours it may read. */
   streams: string[];
-  /** JetStream domains of its own that we may read in turn (the peer's own
-   * instance, whose history we collect). */
-  peerDomains: string[];
+  /** Instance ids on the other side (the device itself): we may read their
+   * JetStream in turn, and exchange hellos with them and no one else. */
+  peerIds: string[];
 }
 
 /** A leaf remote: our server dials another instance's leaf listener. */

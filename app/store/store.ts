@@ -28,13 +28,12 @@ import { MergedState, typeKey } from './state.ts';
 import { DEFAULT_MAX_MSGS_PER_SUBJECT, Streams } from './streams.ts';
 import { StoreApi } from './api.ts';
 import { FanOut } from './fan-out.ts';
+import { ORIGIN_SEQ_HEADER, lastOriginSeqOf } from './streams.ts';
 import { StoreWriteError, describeWriteFailure, outcomeUnknown } from './write-errors.ts';
 import { AckPublisher, type Ack } from './publisher.ts';
 import type { HistoryQuery, HistoryResult, NodesQuery, PointChange, StoreEvents, StoreOptions, StreamRef, StreamStats } from './types.ts';
 
-/** Header carrying a replicated message's sequence number in its origin's
- * stream; absent on the origin's own stream, where the stream sequence is it. */
-export const ORIGIN_SEQ_HEADER = 'Siot-Seq';
+export { ORIGIN_SEQ_HEADER } from './streams.ts';
 
 /**
  * The SIOT JetStream store: points in boundary-origin streams, merged state
@@ -50,6 +49,9 @@ export class Store extends EventEmitter<StoreEvents> {
   private readonly edgeLocks = new Map<string, Promise<unknown>>();
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly upFanOut: FanOut;
+  /** Origin sequence of the newest message in each local stream: what a
+   * peer's copy is compared with to tell how far behind it is. */
+  private readonly lastOrigin = new Map<string, number>();
   /** Subjects whose last write ended without an answer: subject → stream. */
   private readonly uncertain = new Map<string, StreamRef>();
   private api?: StoreApi;
@@ -78,6 +80,7 @@ export class Store extends EventEmitter<StoreEvents> {
     const store = new Store(opts, jsm);
     await store.streams.discover();
     await store.loadAll();
+    await Promise.all(store.streams.all().map(async (r) => store.lastOrigin.set(r.name, await lastOriginSeqOf(jsm, r.name))));
     if (!store.state.hasEdge(store.instanceId, ROOT_PARENT)) {
       await store.writeEdgePoints(store.instanceId, ROOT_PARENT, [
         stringPoint(EdgePointType.NodeType, DEVICE_NODE_TYPE),
@@ -151,7 +154,7 @@ export class Store extends EventEmitter<StoreEvents> {
         if (emit) changes.push({ nodeId: childId, parentId: id, current: op });
       }
     }
-    for (const c of changes) this.emit('point', c);
+    for (const c of changes) this.safeEmit(c);
     return changes;
   }
 
@@ -267,6 +270,7 @@ export class Store extends EventEmitter<StoreEvents> {
     const stored: Array<{ changes: PointChange[]; fanOut: () => void }> = [];
     results.forEach((r, i) => {
       if (r.status === 'fulfilled') {
+        this.advance(ref.name, r.value.seq);
         stored.push(onStored(i));
         return;
       }
@@ -362,6 +366,7 @@ export class Store extends EventEmitter<StoreEvents> {
     h.set(ORIGIN_SEQ_HEADER, String(originSeq));
     h.set('Nats-Expected-Last-Sequence', String(expectedLastSeq));
     const ack = await this.publisher.publish(subject, data, h);
+    this.advance(ref.name, originSeq);
     const prefixLen = ref.boundary.length + ref.origin.length + 7; // "inst." + "." + "."
     const changes = this.applyStored(subject, prefixLen, data, ref.origin, true);
     for (const c of changes) {
@@ -389,6 +394,25 @@ export class Store extends EventEmitter<StoreEvents> {
 
   async streamStats(): Promise<StreamStats[]> {
     return Promise.all(this.streams.all().map((r) => this.streams.stats(r)));
+  }
+
+  /** Origin sequence of the newest message held in a local stream (0: none). */
+  lastOriginSeq(streamName: string): number {
+    return this.lastOrigin.get(streamName) ?? 0;
+  }
+
+  private advance(stream: string, originSeq: number): void {
+    if (originSeq > (this.lastOrigin.get(stream) ?? 0)) {
+      this.lastOrigin.set(stream, originSeq);
+      this.emit('progress', stream);
+    }
+  }
+
+  /** Drops a stream from the registry after it was deleted behind our back,
+   * so the next write or replication creates it again. */
+  forgetStream(name: string): void {
+    this.streams.forget(name);
+    this.lastOrigin.delete(name);
   }
 
   /** Changes how much history one stream keeps per subject (>= 1). */

@@ -55,6 +55,10 @@ export class Streams {
     return found;
   }
 
+  forget(name: string): void {
+    this.known.delete(name);
+  }
+
   all(): StreamRef[] {
     return [...this.known.values()];
   }
@@ -115,4 +119,18 @@ export class Streams {
     const info = await this.jsm.streams.info(name);
     await this.jsm.streams.update(name, { ...info.config, max_msgs_per_subject: maxMsgsPerSubject });
   }
+}
+
+/** Header carrying a replicated message's sequence number in its origin's
+ * stream; absent on the origin's own stream, where the stream sequence is it. */
+export const ORIGIN_SEQ_HEADER = 'Siot-Seq';
+
+/** Origin sequence of a stream's newest message (0 when empty). */
+export async function lastOriginSeqOf(jsm: JetStreamManager, stream: string): Promise<number> {
+  const info = await jsm.streams.info(stream);
+  if (info.state.messages === 0 || info.state.last_seq === 0) return 0;
+  const m = await jsm.streams.getMessage(stream, { seq: info.state.last_seq });
+  if (!m) return 0;
+  const h = Number(m.header.get(ORIGIN_SEQ_HEADER));
+  return Number.isSafeInteger(h) && h > 0 ? h : m.seq;
 }

@@ -86,4 +86,6 @@ export interface StoreEvents {
   point: [PointChange];
   /** A stream was created here (a first write to a boundary, or a new replica). */
   stream: [StreamRef];
+  /** A local stream grew (its newest origin sequence), by stream name. */
+  progress: [string];
 }

@@ -14,7 +14,7 @@ export function originSeqOf(header: string | undefined, streamSeq: number): numb
 
 export function isLinkError(e: unknown): boolean {
   const m = e instanceof Error ? `${e.message} ${(e.cause as Error | undefined)?.message ?? ''}` : String(e);
-  return /no responders|timeout|TIMEOUT|stalled|disconnect|closed|jetstream is not enabled|503/i.test(m);
+  return /no responders|timeout|stalled|disconnect|closed|jetstream is not enabled|503|link to .* is (back|down)/i.test(m);
 }
 
 /** JetStream of another instance, reached through our own server and the

@@ -19,6 +19,8 @@ export interface ReplicatorOptions {
   pullExpiresMs: number;
   heartbeatMs: number;
   onStatus: (s: ReplicaStatus) => void;
+  /** The source's JetStream stopped answering (not a refusal of one call). */
+  onLinkDown?: () => void;
 }
 
 const encoder = new TextEncoder();
@@ -26,11 +28,17 @@ const MAX_BACKOFF_MS = 2_000;
 
 /** Stream sequence and consumer pending count from a JetStream ack reply
  * subject (v1: 9 tokens; v2 adds domain and account hash), split once. */
-export function parseAckReply(reply: string | undefined): { streamSeq: number; pending: number } {
-  if (!reply) return { streamSeq: 0, pending: 0 };
+export function parseAckReply(reply: string | undefined): { stream: string; consumer: string; streamSeq: number; consumerSeq: number; pending: number } {
+  if (!reply?.startsWith('$JS.ACK.')) return { stream: '', consumer: '', streamSeq: 0, consumerSeq: 0, pending: 0 };
   const t = reply.split('.');
-  const v1 = t.length === 9;
-  return { streamSeq: Number(v1 ? t[5] : t[7]) || 0, pending: Number(v1 ? t[8] : t[10]) || 0 };
+  const o = t.length === 9 ? 0 : 2;
+  return {
+    stream: t[2 + o] ?? '',
+    consumer: t[3 + o] ?? '',
+    streamSeq: Number(t[5 + o]) || 0,
+    consumerSeq: Number(t[6 + o]) || 0,
+    pending: Number(t[8 + o]) || 0,
+  };
 }
 
 /**
@@ -114,7 +122,9 @@ export class Replicator {
       } catch (e) {
         if (this.stopped) break;
         const msg = e instanceof Error ? e.message : String(e);
-        this.set(isLinkError(e) ? 'offline' : 'error', { lastError: msg });
+        const link = isLinkError(e);
+        this.set(link ? 'offline' : 'error', { lastError: msg });
+        if (link && !/link to .* is (back|down)/.test(msg)) this.o.onLinkDown?.();
       }
       if (this.stopped) break;
       const delay = this.backoffMs;
@@ -134,7 +144,11 @@ export class Replicator {
     const { ref, sourceJsm, localJsm, store } = this.o;
     this.set('connecting');
     await store.ensureReplicaStream(ref.boundary, ref.origin);
-    const localInfo = await localJsm.streams.info(ref.name);
+    const localInfo = await localJsm.streams.info(ref.name).catch((e: Error) => {
+      // Deleted behind our back: let the next round create it again.
+      if (/stream not found/i.test(e.message)) store.forgetStream(ref.name);
+      throw e;
+    });
     let localLast = localInfo.state.last_seq;
     let lastOrigin = await lastOriginSeq(localJsm, ref.name, localInfo);
     const sourceInfo = await sourceJsm.streams.info(ref.name);
@@ -172,6 +186,9 @@ export class Replicator {
     let failure: Error | undefined;
     let drained: (() => void) | undefined;
     let reported = 0;
+    let lastConsumerSeq = 0;
+    const subjectPrefix = `inst.${ref.boundary}.${ref.origin}.`;
+    if (this.stopped) throw new Error('replicator stopped');
 
     await new Promise<void>((_resolve, reject) => {
       // A healthy round never ends by itself: it follows the source until
@@ -213,6 +230,8 @@ export class Replicator {
         this.set(state, { pendingMessages: pending, pendingBytes: Math.round(pending * meanBytes), lastOriginSeq: lastOrigin });
       };
       const watchdog = setInterval(() => {
+        // Paused on our own full pipeline, nothing is asked of the source.
+        if (inFlight >= this.o.maxInFlight) lastHeard = Date.now();
         if (Date.now() - lastHeard > this.o.heartbeatMs * 2 + 1_000) end(new Error(`link to ${this.o.sourceId} stalled: no message or heartbeat for ${Date.now() - lastHeard} ms`));
       }, Math.max(250, this.o.heartbeatMs / 2));
       const sub = this.o.nc.subscribe(inbox, {
@@ -232,6 +251,19 @@ export class Replicator {
           }
           requested = Math.max(0, requested - 1);
           const ack = parseAckReply(m.reply);
+          // Only deliveries of our consumer, in unbroken consumer order, of
+          // the stream's own subjects are stored: anything else (a message
+          // someone aimed at our inbox, a delivery lost on the way) ends the
+          // round, and the next resumes from what is stored.
+          if (ack.stream !== ref.name || ack.consumer !== ci.name || !m.subject.startsWith(subjectPrefix)) {
+            end(new Error(`unexpected message on the replication inbox (subject ${m.subject}); not stored`));
+            return;
+          }
+          if (ack.consumerSeq !== lastConsumerSeq + 1) {
+            end(new Error(`delivery ${lastConsumerSeq + 1} from ${this.o.sourceId} went missing (got ${ack.consumerSeq}); resuming from what is stored`));
+            return;
+          }
+          lastConsumerSeq = ack.consumerSeq;
           remotePending = ack.pending;
           const originSeq = originSeqOf(m.headers?.get(ORIGIN_SEQ_HEADER) || undefined, ack.streamSeq);
           if (originSeq <= lastOrigin) {

@@ -1,13 +1,16 @@
 import { EventEmitter } from 'node:events';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { createInbox, type NatsConnection, type Subscription } from '@nats-io/nats-core';
+import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { Store, StreamRef } from '../store/index.ts';
-import { isLinkError, lastOriginSeq, remoteJsm } from './remote.ts';
+import { remoteJsm } from './remote.ts';
 import { Replicator } from './replicator.ts';
 import type { Hello, PeerStatus, ReplicaStatus, SyncOptions, SyncStatus, UpstreamStatus } from './types.ts';
 
+/** Each instance announces itself on `siot.sync.hello.<its id>`. */
 export const HELLO_SUBJECT = 'siot.sync.hello';
-const PROBE_MS = 200;
+const PROBE_MS = 500;
+/** Announcements follow local progress at most this often. */
+const HELLO_DEBOUNCE_MS = 2_000;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -16,22 +19,31 @@ interface Peer {
   jsm: JetStreamManager;
   reachable: boolean;
   lastSeen: number;
-  upstream: UpstreamStatus[];
 }
 
 export interface SyncEvents {
   status: [SyncStatus];
 }
 
-function parseHello(data: Uint8Array): Hello | null {
+export function parseHello(data: Uint8Array): Hello | null {
   try {
     const h = JSON.parse(decoder.decode(data)) as Partial<Hello>;
     if (typeof h.id !== 'string' || typeof h.domain !== 'string') return null;
     const wants = h.wants === 'all' || Array.isArray(h.wants) ? h.wants : [];
-    return { id: h.id, domain: h.domain, role: typeof h.role === 'string' ? h.role : '', wants, streams: typeof h.streams === 'number' ? h.streams : 0 };
+    const seqs: Record<string, number> = {};
+    if (h.seqs && typeof h.seqs === 'object') {
+      for (const [k, v] of Object.entries(h.seqs)) if (typeof v === 'number' && /^inst_[^_]+_[^_]+$/.test(k)) seqs[k] = v;
+    }
+    return { id: h.id, domain: h.domain, role: typeof h.role === 'string' ? h.role : '', wants, seqs };
   } catch {
     return null;
   }
+}
+
+/** (boundary, origin) from a stream name; ids in stream names hold no `_`. */
+export function refFromName(name: string): StreamRef | null {
+  const m = /^inst_([^_]+)_([^_]+)$/.exec(name);
+  return m ? { name, boundary: m[1] as string, origin: m[2] as string } : null;
 }
 
 /**
@@ -39,8 +51,13 @@ function parseHello(data: Uint8Array): Hello | null {
  * leaf-connected to. Each side *pulls* what it wants from the other (a push
  * is impossible: nothing may publish into another instance's streams), so
  * configuration written on the laptop reaches a device the same way the
- * device's history reaches the laptop. Peers find each other with a hello
- * on `siot.sync.hello`, which crosses leaf links.
+ * device's history reaches the laptop.
+ *
+ * Peers learn about each other from hellos that carry, per stream held, the
+ * newest origin sequence: enough to start replicators for new streams and
+ * to tell how far behind each peer is, without any request over the link.
+ * Hellos go out when something changed (at most every 2 s) and otherwise
+ * every `helloIntervalMs`, so an idle link carries almost nothing.
  */
 export class Sync extends EventEmitter<SyncEvents> {
   private readonly opts: Required<SyncOptions>;
@@ -51,8 +68,11 @@ export class Sync extends EventEmitter<SyncEvents> {
   private sub?: Subscription;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
-  private scanning?: Promise<void>;
+  private updating?: Promise<void>;
+  private again = false;
   private emitTimer?: NodeJS.Timeout;
+  private helloTimer?: NodeJS.Timeout;
+  private lastHelloAt = 0;
 
   constructor(
     private readonly store: Store,
@@ -64,8 +84,8 @@ export class Sync extends EventEmitter<SyncEvents> {
     this.opts = {
       role: opts.role ?? 'instance',
       want: opts.want ?? 'all',
-      helloIntervalMs: opts.helloIntervalMs ?? 5_000,
-      scanIntervalMs: opts.scanIntervalMs ?? 2_000,
+      helloIntervalMs: opts.helloIntervalMs ?? 30_000,
+      scanIntervalMs: opts.scanIntervalMs ?? 60_000,
       batch: opts.batch ?? 1_000,
       maxInFlight: opts.maxInFlight ?? 4_000,
       pullExpiresMs: opts.pullExpiresMs ?? 30_000,
@@ -75,29 +95,30 @@ export class Sync extends EventEmitter<SyncEvents> {
 
   async start(): Promise<void> {
     this.localJsm = await jetstreamManager(this.nc);
-    this.sub = this.nc.subscribe(HELLO_SUBJECT, {
+    this.sub = this.nc.subscribe(`${HELLO_SUBJECT}.*`, {
       callback: (_e, m) => {
         const h = parseHello(m.data);
-        if (h && h.id !== this.store.instanceId) this.onHello(h);
-        if (m.reply) m.respond(encoder.encode(JSON.stringify(this.hello())));
+        if (h && h.id !== this.store.instanceId && m.subject === `${HELLO_SUBJECT}.${h.id}`) this.onHello(h);
       },
     });
     await this.nc.flush();
-    this.timers.push(setInterval(() => void this.announce(), this.opts.helloIntervalMs));
-    this.timers.push(setInterval(() => void this.scan(), this.opts.scanIntervalMs));
-    // Unreachable peers are probed often: the probe stays on this machine
-    // while the link is down, and a link that comes back is used at once.
+    this.timers.push(setInterval(() => this.announce(), this.opts.helloIntervalMs));
+    this.timers.push(setInterval(() => this.update(), this.opts.scanIntervalMs));
+    // Unreachable peers are probed often: while the link is down the probe
+    // is answered by our own server, and a link that comes back is used at once.
     this.timers.push(setInterval(() => void this.probe(), PROBE_MS));
-    this.store.on('stream', () => void this.announce());
-    void this.announce();
+    this.store.on('stream', () => this.announceSoon());
+    this.store.on('progress', () => this.announceSoon());
+    this.announce();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     clearTimeout(this.emitTimer);
+    clearTimeout(this.helloTimer);
     this.sub?.unsubscribe();
-    await this.scanning;
+    await this.updating;
     await Promise.all([...this.replicators.values()].map((r) => r.stop()));
     this.replicators.clear();
   }
@@ -114,19 +135,60 @@ export class Sync extends EventEmitter<SyncEvents> {
   }
 
   private hello(): Hello {
-    return { id: this.store.instanceId, domain: this.domain, role: this.opts.role, wants: this.wants(), streams: this.store.streamRefs().length };
+    const seqs: Record<string, number> = {};
+    for (const r of this.store.streamRefs()) seqs[r.name] = this.store.lastOriginSeq(r.name);
+    return { id: this.store.instanceId, domain: this.domain, role: this.opts.role, wants: this.wants(), seqs };
   }
 
-  /** A peer's link went down or came back: rounds in progress may hold a
-   * pull request lost with the old link, so every replicator fed by that
-   * peer starts over now (and resumes from what is stored). */
+  /** Announces now: who we are, what we want, how far each of our streams goes. */
+  announce(): void {
+    if (this.stopped) return;
+    clearTimeout(this.helloTimer);
+    this.helloTimer = undefined;
+    this.lastHelloAt = Date.now();
+    this.nc.publish(`${HELLO_SUBJECT}.${this.store.instanceId}`, encoder.encode(JSON.stringify(this.hello())));
+  }
+
+  /** Something changed here: announce it, at most every HELLO_DEBOUNCE_MS. */
+  private announceSoon(): void {
+    if (this.helloTimer || this.stopped) return;
+    const wait = Math.max(0, this.lastHelloAt + HELLO_DEBOUNCE_MS - Date.now());
+    this.helloTimer = setTimeout(() => this.announce(), wait);
+    this.helloTimer.unref();
+  }
+
+  private onHello(h: Hello): void {
+    const known = this.peers.get(h.id);
+    if (!known) {
+      // A newcomer learns about us at once rather than at our next interval.
+      this.announceSoon();
+      void remoteJsm(this.nc, h.domain).then((jsm) => {
+        if (this.peers.has(h.id) || this.stopped) return;
+        this.peers.set(h.id, { hello: h, jsm, reachable: false, lastSeen: Date.now() });
+        void this.probe();
+      });
+      return;
+    }
+    const newStreams = Object.keys(h.seqs).some((s) => !(s in known.hello.seqs));
+    known.hello = h;
+    known.lastSeen = Date.now();
+    if (newStreams) this.update();
+    this.scheduleEmit();
+  }
+
+  /** Reachability changes only on what JetStream itself answers. A link that
+   * went down or came back may have lost a pull request with it, so every
+   * replicator fed by that peer starts over (and resumes from what is stored). */
   private setReachable(peer: Peer, reachable: boolean): void {
     if (peer.reachable === reachable) return;
     peer.reachable = reachable;
     for (const r of this.replicators.values()) {
       if (r.sourceId === peer.hello.id) r.restart(reachable ? 'is back' : 'is down');
     }
-    if (reachable) void this.scan();
+    if (reachable) {
+      this.announce();
+      this.update();
+    }
     this.scheduleEmit();
   }
 
@@ -137,126 +199,92 @@ export class Sync extends EventEmitter<SyncEvents> {
         await peer.jsm.getAccountInfo();
         this.setReachable(peer, true);
       } catch {
-        // Still down.
+        // Still down (or never directly reachable).
       }
     }
   }
 
-  /** Asks who is there; every sync service that hears it answers. */
-  async announce(): Promise<void> {
-    if (this.stopped) return;
-    const inbox = createInbox();
-    const sub = this.nc.subscribe(inbox, {
-      callback: (_e, m) => {
-        const h = parseHello(m.data);
-        if (h && h.id !== this.store.instanceId) this.onHello(h);
-      },
-    });
-    this.nc.publish(HELLO_SUBJECT, encoder.encode(JSON.stringify(this.hello())), { reply: inbox });
-    setTimeout(() => sub.unsubscribe(), Math.min(2_000, this.opts.helloIntervalMs)).unref();
-  }
-
-  private onHello(h: Hello): void {
-    const known = this.peers.get(h.id);
-    if (known) {
-      const streamsChanged = known.hello.streams !== h.streams;
-      known.hello = h;
-      known.lastSeen = Date.now();
-      if (!known.reachable) this.setReachable(known, true);
-      else if (streamsChanged) void this.scan();
+  /** Starts or re-points replicators for every stream a peer offers that we
+   * want. Runs on a newcomer's stream, a link coming back, and slowly on a
+   * timer; concurrent calls fold into one more run. */
+  update(): void {
+    if (this.updating) {
+      this.again = true;
       return;
     }
-    void remoteJsm(this.nc, h.domain).then((jsm) => {
-      if (this.peers.has(h.id)) return;
-      // Reachable once its JetStream answers (a hello may come from beyond
-      // a neighbour, whose JetStream we cannot reach).
-      this.peers.set(h.id, { hello: h, jsm, reachable: false, lastSeen: Date.now(), upstream: [] });
-      void this.scan();
-    });
+    this.updating = this.updateOnce()
+      .catch((e: Error) => process.emitWarning(`sync: updating replicators failed: ${e.message}`))
+      .finally(() => {
+        this.updating = undefined;
+        if (this.again && !this.stopped) {
+          this.again = false;
+          this.update();
+        }
+      });
   }
 
-  /** Looks at every peer's streams, starts or re-points replicators, and
-   * measures what each peer still lacks of ours. */
-  scan(): Promise<void> {
-    this.scanning ??= this.scanOnce().finally(() => {
-      this.scanning = undefined;
-    });
-    return this.scanning;
-  }
-
-  private async scanOnce(): Promise<void> {
+  private async updateOnce(): Promise<void> {
     const self = this.store.instanceId;
     const wants = this.wants();
     const candidates = new Map<string, { ref: StreamRef; sources: string[] }>();
     for (const [id, peer] of this.peers) {
-      if (this.stopped) return;
-      try {
-        const names: StreamRef[] = [];
-        for await (const si of peer.jsm.streams.list('inst.>')) {
-          const ref = refOf(si.config.name, si.config.subjects?.[0]);
-          if (ref) names.push(ref);
-        }
-        this.setReachable(peer, true);
-        for (const ref of names) {
-          if (ref.origin === self) continue; // our own log is written here, never pulled
-          if (wants !== 'all' && !wants.includes(ref.boundary)) continue;
-          const c = candidates.get(ref.name) ?? { ref, sources: [] };
-          c.sources.push(id);
-          candidates.set(ref.name, c);
-        }
-        peer.upstream = await this.upstreamOf(peer);
-      } catch (e) {
-        if (!isLinkError(e)) throw e;
-        this.setReachable(peer, false);
+      if (!peer.reachable) continue;
+      for (const name of Object.keys(peer.hello.seqs)) {
+        const ref = refFromName(name);
+        if (!ref || ref.origin === self) continue; // our own log is written here, never pulled
+        if (wants !== 'all' && !wants.includes(ref.boundary)) continue;
+        const c = candidates.get(name) ?? { ref, sources: [] };
+        c.sources.push(id);
+        candidates.set(name, c);
       }
     }
     for (const { ref, sources } of candidates.values()) {
-      // The origin itself is the best source; otherwise keep the current one.
-      const best = sources.includes(ref.origin) ? ref.origin : sources.sort()[0];
+      if (this.stopped) return;
+      // The origin itself is the best source; otherwise keep the current one
+      // while its peer is reachable.
+      const best = sources.includes(ref.origin) ? ref.origin : [...sources].sort()[0];
       const current = this.replicators.get(ref.name);
       if (!best || current?.sourceId === best) continue;
-      if (current && current.sourceId !== ref.origin && best !== ref.origin && this.peers.get(current.sourceId)?.reachable) continue;
+      if (current && best !== ref.origin && this.peers.get(current.sourceId)?.reachable) continue;
       await current?.stop();
-      const peer = this.peers.get(best) as Peer;
-      const r = new Replicator({
-        store: this.store,
-        nc: this.nc,
-        localJsm: this.localJsm as JetStreamManager,
-        sourceJsm: peer.jsm,
-        sourceDomain: peer.hello.domain,
-        sourceId: best,
-        ref,
-        batch: this.opts.batch,
-        maxInFlight: this.opts.maxInFlight,
-        pullExpiresMs: this.opts.pullExpiresMs,
-        heartbeatMs: this.opts.heartbeatMs,
-        onStatus: (s) => {
-          this.replicaStatus.set(s.stream, s);
-          this.scheduleEmit();
-        },
-      });
-      this.replicators.set(ref.name, r);
-      if (!this.stopped) r.start();
+      this.startReplicator(ref, this.peers.get(best) as Peer);
     }
     this.scheduleEmit();
   }
 
-  /** For every stream we hold that the peer wants: how far its copy is behind. */
-  private async upstreamOf(peer: Peer): Promise<UpstreamStatus[]> {
+  private startReplicator(ref: StreamRef, peer: Peer): void {
+    const r = new Replicator({
+      store: this.store,
+      nc: this.nc,
+      localJsm: this.localJsm as JetStreamManager,
+      sourceJsm: peer.jsm,
+      sourceDomain: peer.hello.domain,
+      sourceId: peer.hello.id,
+      ref,
+      batch: this.opts.batch,
+      maxInFlight: this.opts.maxInFlight,
+      pullExpiresMs: this.opts.pullExpiresMs,
+      heartbeatMs: this.opts.heartbeatMs,
+      onStatus: (st) => {
+        this.replicaStatus.set(st.stream, st);
+        this.scheduleEmit();
+      },
+      onLinkDown: () => this.setReachable(peer, false),
+    });
+    this.replicators.set(ref.name, r);
+    if (!this.stopped) r.start();
+  }
+
+  /** For every stream we hold that the peer wants: how far its copy is
+   * behind, from our fresh counts and the peer's last hello. */
+  private upstreamOf(peer: Peer): UpstreamStatus[] {
     const out: UpstreamStatus[] = [];
-    const jsm = this.localJsm as JetStreamManager;
     for (const ref of this.store.streamRefs()) {
       if (ref.origin === peer.hello.id) continue;
       if (peer.hello.wants !== 'all' && !peer.hello.wants.includes(ref.boundary)) continue;
-      const local = await lastOriginSeq(jsm, ref.name);
+      const local = this.store.lastOriginSeq(ref.name);
       if (local === 0) continue;
-      let remote = 0;
-      try {
-        remote = await lastOriginSeq(peer.jsm, ref.name);
-      } catch (e) {
-        if (isLinkError(e)) throw e;
-        remote = 0; // the peer has no copy yet
-      }
+      const remote = peer.hello.seqs[ref.name] ?? 0;
       out.push({ stream: ref.name, localLastOriginSeq: local, peerLastOriginSeq: remote, pendingMessages: Math.max(0, local - remote) });
     }
     return out;
@@ -272,17 +300,20 @@ export class Sync extends EventEmitter<SyncEvents> {
 
   status(): SyncStatus {
     const self = this.store.instanceId;
-    const peers: PeerStatus[] = [...this.peers.values()].map((p) => ({
-      id: p.hello.id,
-      domain: p.hello.domain,
-      role: p.hello.role,
-      reachable: p.reachable,
-      lastSeen: p.lastSeen,
-      upstream: p.upstream,
-      upstreamComplete: p.upstream.every((u) => u.pendingMessages === 0),
-    }));
+    const peers: PeerStatus[] = [...this.peers.values()].map((p) => {
+      const upstream = this.upstreamOf(p);
+      return {
+        id: p.hello.id,
+        domain: p.hello.domain,
+        role: p.hello.role,
+        reachable: p.reachable,
+        lastSeen: p.lastSeen,
+        upstream,
+        upstreamComplete: upstream.every((u) => u.pendingMessages === 0),
+      };
+    });
     const reachable = peers.filter((p) => p.reachable);
-    const ownComplete = reachable.every((p) => p.upstream.filter((u) => u.stream.endsWith(`_${self}`)).every((u) => u.pendingMessages === 0));
+    const ownComplete = reachable.every((p) => p.upstream.filter((u) => refFromName(u.stream)?.origin === self).every((u) => u.pendingMessages === 0));
     return {
       instanceId: self,
       replicas: [...this.replicaStatus.values()].sort((a, b) => a.stream.localeCompare(b.stream)),
@@ -290,12 +321,4 @@ export class Sync extends EventEmitter<SyncEvents> {
       safeToDisconnect: reachable.length > 0 && ownComplete,
     };
   }
-}
-
-function refOf(name: string, subject: string | undefined): StreamRef | null {
-  if (!name.startsWith('inst_') || !subject?.startsWith('inst.') || !subject.endsWith('.>')) return null;
-  const parts = subject.split('.');
-  if (parts.length !== 4) return null;
-  const [, boundary, origin] = parts as [string, string, string];
-  return `inst_${boundary}_${origin}` === name ? { name, boundary, origin } : null;
 }

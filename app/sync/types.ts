@@ -56,9 +56,11 @@ export type WantPolicy = 'all' | 'own';
 export interface SyncOptions {
   role?: string;
   want?: WantPolicy;
-  /** How often to announce ourselves and look for peers (ms). */
+  /** How often to announce ourselves when nothing changes (ms, default 30 s);
+   * changes are announced within 2 s. */
   helloIntervalMs?: number;
-  /** How often to look for new streams at peers and check upstream progress (ms). */
+  /** How often to re-check replicators against what peers offer, besides
+   * every announced change (ms, default 60 s). */
   scanIntervalMs?: number;
   /** Messages per pull request. */
   batch?: number;
@@ -77,6 +79,7 @@ export interface Hello {
   role: string;
   /** `all`, or the boundary ids it replicates. */
   wants: 'all' | string[];
-  /** How many streams it holds: a change makes peers look again at once. */
-  streams: number;
+  /** Newest origin sequence of every stream it holds, by stream name: new
+   * names start replicators, the numbers say how far its copies go. */
+  seqs: Record<string, number>;
 }

@@ -6,7 +6,7 @@ import { Instances } from './instance.ts';
 import { LinkProxy } from './proxy.ts';
 
 /** Fast timings so tests notice links coming and going quickly. */
-export const FAST_SYNC: SyncOptions = { helloIntervalMs: 1_000, scanIntervalMs: 500, heartbeatMs: 1_000, pullExpiresMs: 5_000 };
+export const FAST_SYNC: SyncOptions = { helloIntervalMs: 2_000, scanIntervalMs: 2_000, heartbeatMs: 1_000, pullExpiresMs: 5_000 };
 
 /**
  * Real instances wired by leaf links through proxies a test can cut:

@@ -38,7 +38,7 @@ describe('sync: what a peer may reach', () => {
 
     // Through its leaf, device A reaches A's streams at the hub and nothing else.
     const atHub = await jetstreamManager(devA.nc, { domain: 'siot_hub', checkAPI: false, timeout: 1_500 });
-    expect((await atHub.streams.info('inst_devA_hub')).state.messages).toBeGreaterThan(0);
+    await waitFor('A to read its stream at the hub', () => atHub.streams.info('inst_devA_hub').then((i) => i.state.messages > 0, () => false));
     await expect(atHub.streams.info('inst_devB_hub')).rejects.toThrow();
     await expect(atHub.consumers.add('inst_devB_hub', {})).rejects.toThrow();
     await expect(atHub.direct.getMessage('inst_devB_hub', { seq: 1 })).rejects.toThrow();
@@ -52,9 +52,14 @@ describe('sync: what a peer may reach', () => {
     const lapAtHub = await jetstreamManager(lap.nc, { domain: 'siot_hub', checkAPI: false, timeout: 1_500 });
     await waitFor('the laptop link', () => lapAtHub.streams.info('inst_devB_hub').then(() => true, () => false));
 
-    // A stream created later for A's boundary becomes readable without a restart.
-    await hub.store.createNode('devA', 'modbusIO', [floatPoint('pollPeriod', 1_000)], 'ioA');
+    // A stream created for A's boundary after A connected (a device nested
+    // under A) is granted at once, and effective from A's next connection:
+    // nats-server applies reloaded permissions to new connections only.
+    await hub.store.createNode('devA', 'device', [floatPoint('pollPeriod', 1_000)], 'ioA');
+    expect(hub.store.streamRefs().some((r) => r.name === 'inst_ioA_hub')).toBe(true);
+    link.cut();
+    link.restore();
+    await waitFor('device A to get the nested device', () => devA.store.state.nodePoint('ioA', 'pollPeriod', '0') !== undefined);
     expect(devA.store.state.nodePoint('devB', 'pollPeriod', '0')).toBeUndefined();
-    await waitFor('device A to get the new node', () => devA.store.state.nodePoint('ioA', 'pollPeriod', '0') !== undefined);
   });
 });

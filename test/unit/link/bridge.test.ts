@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SerialBridge, type SerialBridgeOptions, type SessionEvent } from '../../../app/link/bridge.ts';
 import { rng } from '../../helpers/rng.ts';
 import { closeServer, echoServer, echoThrough, flipOnce, linePair, waitFor } from './helpers.ts';
+import { FrameType } from '../../../app/link/framing.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -134,6 +135,31 @@ describe('serial bridge sessions', () => {
       const detector = dir === 'app to device' ? dev : app;
       expect(detector.status().stats.corruptEvents).toBeGreaterThan(0);
       await waitFor(() => app.status().session === undefined && dev.status().session === undefined, 'both ends to drop the damaged session');
+      const again = await echoThrough(port, data.subarray(0, 5000));
+      expect(again.received.equals(data.subarray(0, 5000))).toBe(true);
+    });
+  }
+
+  for (const compress of [false, true]) {
+    it(`ends the session when a DATA frame is lost whole${compress ? ' (compressed)' : ''}`, async () => {
+      const { app, dev, line, port } = await setup({ compress });
+      const data = payload(60_000, 3);
+      let seen = 0;
+      let dropped = false;
+      // Drop the third whole DATA frame going to the device: no byte is
+      // damaged, the frame is simply not there.
+      line.tamper.aToB = (c) => {
+        if (!dropped && c.length > 64 && c[0] === 0x53 && c[1] === 0x42 && c[2] === FrameType.Data && ++seen === 3) {
+          dropped = true;
+          return Buffer.alloc(0);
+        }
+        return c;
+      };
+      const r = await echoThrough(port, data, { chunk: 1000, pace: 2 });
+      expect(dropped).toBe(true);
+      expect(r.mismatchAt).toBeUndefined();
+      expect(r.closedEarly).toBe(true);
+      await waitFor(() => app.status().session === undefined && dev.status().session === undefined, 'both ends to drop the session');
       const again = await echoThrough(port, data.subarray(0, 5000));
       expect(again.received.equals(data.subarray(0, 5000))).toBe(true);
     });

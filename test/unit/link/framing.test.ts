@@ -1,6 +1,6 @@
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { FrameDecoder, FrameType, MAX_PAYLOAD, crc32Portable, dataFrames, encodeFrame, type Frame } from '../../../app/link/framing.ts';
+import { FrameDecoder, FrameType, MAX_PAYLOAD, crc32Portable, dataFrames, encodeFrame, readDataPayload, type Frame } from '../../../app/link/framing.ts';
 import { rng } from '../../helpers/rng.ts';
 
 function collect() {
@@ -37,12 +37,16 @@ describe('frame encoding', () => {
   it('refuses an oversized payload and splits long data into frames in order', () => {
     expect(() => encodeFrame({ type: FrameType.Data, session: 1, payload: Buffer.alloc(MAX_PAYLOAD + 1) })).toThrow(/exceeds 4096; split it/);
     const data = Buffer.from(Array.from({ length: MAX_PAYLOAD * 2 + 10 }, (_, i) => i & 0xff));
-    const parts = dataFrames(3, data);
+    const { frames: parts, nextSeq } = dataFrames(3, data, 7);
     expect(parts).toHaveLength(3);
+    expect(nextSeq).toBe(10);
     const { dec, frames } = collect();
     for (const p of parts) dec.push(p);
-    expect(Buffer.concat(frames.map((f) => f.payload))).toEqual(data);
-    expect(dataFrames(3, Buffer.alloc(0))).toEqual([]);
+    const payloads = frames.map((f) => readDataPayload(f.payload));
+    expect(payloads.map((p) => p?.seq)).toEqual([7, 8, 9]);
+    expect(Buffer.concat(payloads.map((p) => p?.bytes ?? Buffer.alloc(0)))).toEqual(data);
+    expect(dataFrames(3, Buffer.alloc(0)).frames).toEqual([]);
+    expect(readDataPayload(Buffer.alloc(2))).toBeNull();
   });
 
   it('computes the same CRC-32 as zlib without it', () => {

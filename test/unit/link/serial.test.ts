@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { SerialPortMock } from 'serialport';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SerialBridge } from '../../../app/link/bridge.ts';
-import { FrameDecoder, FrameType, encodeFrame, type Frame } from '../../../app/link/framing.ts';
+import { FrameDecoder, FrameType, encodeFrame, type Frame, dataFrames, readDataPayload } from '../../../app/link/framing.ts';
 import { explainSerialError, listSerialPorts, openSerialPort, serialEndpoint, type SerialOpenOptions } from '../../../app/link/serial.ts';
 import { closeServer, echoServer, waitFor } from './helpers.ts';
 
@@ -79,10 +79,10 @@ describe('serial bridge on a (mock) serial port', () => {
       dec.push(rec.subarray(seen));
       seen = rec.length;
     };
-    binding().emitData(Buffer.concat([encodeFrame({ type: FrameType.Open, session: 5, payload: Buffer.of(0) }), encodeFrame({ type: FrameType.Data, session: 5, payload: Buffer.from('hello') })]));
+    binding().emitData(Buffer.concat([encodeFrame({ type: FrameType.Open, session: 5, payload: Buffer.of(0) }), ...dataFrames(5, Buffer.from('hello')).frames]));
     await waitFor(() => (drain(), sent.some((f) => f.type === FrameType.Data)), 'the echo to come back as DATA');
     expect(sent[0]).toMatchObject({ type: FrameType.Open, session: 5 });
-    expect(Buffer.concat(sent.filter((f) => f.type === FrameType.Data).map((f) => f.payload)).toString()).toBe('hello');
+    expect(Buffer.concat(sent.filter((f) => f.type === FrameType.Data).map((f) => readDataPayload(f.payload)?.bytes ?? Buffer.alloc(0))).toString()).toBe('hello');
     expect(bridge.status()).toMatchObject({ session: 5, stats: { framesIn: 2, tcpBytesOut: 5 } });
 
     // What serialport does when the device goes away mid-transfer.

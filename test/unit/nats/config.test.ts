@@ -32,7 +32,7 @@ describe('nats-server config', () => {
         leafPort: -1,
         leafAdvertise: '127.0.0.1:1',
         leafCredentials: { user: 'leaf', password: 'x' },
-        leafUsers: [{ user: 'devA', password: 'y', streams: ['inst_a_hub'], peerDomains: ['siot_a'] }],
+        leafUsers: [{ user: 'devA', password: 'y', streams: ['inst_a_hub'], peerIds: ['a'] }],
         leafRemotes: [{ url: 'nats-leaf://10.0.0.2:7422', credentials: { user: 'u', password: 'p@ss/word' }, denyImports: ['p.>'], denyExports: ['inst.>'], compression: 's2_fast' }],
       }),
     ) as { leafnodes: Record<string, unknown>; authorization: { users: Array<Record<string, unknown>> } };
@@ -45,8 +45,9 @@ describe('nats-server config', () => {
     );
     const allow = (limited?.permissions as { publish: { allow: string[] }; subscribe: { allow: string[] } });
     expect(allow.publish.allow).toContain('$JS.siot_dev-1.API.CONSUMER.CREATE.inst_a_hub');
-    expect(allow.publish.allow.some((s) => s.includes('STREAM.DELETE') || s.includes('inst_b'))).toBe(false);
-    expect(allow.subscribe.allow).toEqual(['siot.sync.>', '_INBOX.>', '$JS.siot_a.API.>']);
+    expect(allow.publish.allow.some((s) => /STREAM\.(DELETE|LIST|NAMES)|inst_b/.test(s))).toBe(false);
+    expect(allow.publish.allow).toContain('siot.sync.hello.a');
+    expect(allow.subscribe.allow).toEqual(['siot.sync.hello.dev-1', '_INBOX.>', '$JS.siot_a.API.>']);
   });
 
   it('reads the ports the server chose', () => {
