@@ -11,6 +11,9 @@ export const HELLO_SUBJECT = 'siot.sync.hello';
 const PROBE_MS = 500;
 /** Announcements follow local progress at most this often. */
 const HELLO_DEBOUNCE_MS = 2_000;
+/** Progress alone (no new stream) is announced at most this often: peers
+ * use it for progress bars, and on a slow link each hello costs ~300 B. */
+const PROGRESS_DEBOUNCE_MS = 10_000;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -73,6 +76,7 @@ export class Sync extends EventEmitter<SyncEvents> {
   private emitTimer?: NodeJS.Timeout;
   private helloTimer?: NodeJS.Timeout;
   private lastHelloAt = 0;
+  private helloAt = 0;
 
   constructor(
     private readonly store: Store,
@@ -107,8 +111,8 @@ export class Sync extends EventEmitter<SyncEvents> {
     // Unreachable peers are probed often: while the link is down the probe
     // is answered by our own server, and a link that comes back is used at once.
     this.timers.push(setInterval(() => void this.probe(), PROBE_MS));
-    this.store.on('stream', () => this.announceSoon());
-    this.store.on('progress', () => this.announceSoon());
+    this.store.on('stream', () => this.announceSoon(HELLO_DEBOUNCE_MS));
+    this.store.on('progress', () => this.announceSoon(PROGRESS_DEBOUNCE_MS));
     this.announce();
   }
 
@@ -149,11 +153,15 @@ export class Sync extends EventEmitter<SyncEvents> {
     this.nc.publish(`${HELLO_SUBJECT}.${this.store.instanceId}`, encoder.encode(JSON.stringify(this.hello())));
   }
 
-  /** Something changed here: announce it, at most every HELLO_DEBOUNCE_MS. */
-  private announceSoon(): void {
-    if (this.helloTimer || this.stopped) return;
-    const wait = Math.max(0, this.lastHelloAt + HELLO_DEBOUNCE_MS - Date.now());
-    this.helloTimer = setTimeout(() => this.announce(), wait);
+  /** Something changed here: announce it, `debounceMs` after the last hello
+   * at the earliest (a new stream pulls a pending progress hello forward). */
+  private announceSoon(debounceMs = HELLO_DEBOUNCE_MS): void {
+    if (this.stopped) return;
+    const at = Math.max(Date.now(), this.lastHelloAt + debounceMs);
+    if (this.helloTimer && this.helloAt <= at) return;
+    clearTimeout(this.helloTimer);
+    this.helloAt = at;
+    this.helloTimer = setTimeout(() => this.announce(), at - Date.now());
     this.helloTimer.unref();
   }
 
