@@ -5,6 +5,9 @@
 //
 //   cd /work/main && npx tsx test/bench/link-report.ts [--quick] [--json] [--no-write]
 //
+// --json prints the results (instead of the report) for --render <file>, which
+// writes the report again from them without measuring.
+//
 // Path, per device/laptop pair: device nats-server (leaf listener) ← TCP tap
 // (reads the leaf protocol and counts it by kind; forwards bytes untouched) ←
 // device SerialBridge 'dial' ← socat pty pair (a null-modem cable) ← laptop
@@ -761,7 +764,8 @@ async function measureCatchUp(p: Pair, written: number, timeoutMs: number): Prom
       ? `same message count (${dInfo.state.messages})`
       : `laptop holds ${lInfo?.state.messages ?? 0}, device ${dInfo.state.messages}`;
   const evs = p.events.slice(ev0);
-  const trouble = evs.filter((e) => e.what.startsWith('replica offline') || e.what.startsWith('replica error'));
+  // Rounds that fail while the leaf is still coming back ("jetstream is not enabled") are the reconnect, not trouble.
+  const trouble = evs.filter((e) => /^replica (offline|error)/.test(e.what) && !/jetstream is not enabled/.test(e.what));
   return {
     written,
     points,
@@ -965,7 +969,9 @@ export function toMarkdown(r: LinkReportResults, discussion = ''): string {
   o.push('## Summary');
   o.push('');
   o.push(`A float point is **${payload} B** of SIOT payload. "B/point" counts every byte on the serial line, both directions, over the points`);
-  o.push('that crossed. The 24 h figure (30 nodes at 1 Hz, ' + fmt(POINTS_24H) + ' points) is **extrapolated** from the measured catch-up rate.');
+  o.push('that crossed. The 24 h figure (30 nodes at 1 Hz, ' + fmt(POINTS_24H) + ' points) is **extrapolated** from the measured catch-up rate;');
+  o.push('"rounds" marks a catch-up whose replicator started over (what was in flight crossed again). The answer, and what behaved');
+  o.push('badly on slow links, are in the Discussion at the end.');
   o.push('');
   o.push('| link | configuration | idle B/min | live B/point | live: keeps up with 30 points/s? | catch-up B/point | catch-up points/s (measured) | 24 h upload (extrapolated) |');
   o.push('| --- | --- | ---: | ---: | --- | ---: | ---: | ---: |');
@@ -974,7 +980,7 @@ export function toMarkdown(r: LinkReportResults, discussion = ''): string {
     const c = p.catchUp;
     const keeps = !l ? '-' : l.upUtilization > 1 || !l.complete ? `**no** (needs ${pct(l.upUtilization)} of the line)` : `yes (${pct(l.upUtilization)} of the line)`;
     o.push(
-      `| ${kbit(p.rateBps)} | ${p.label} | ${p.idle ? fmt(p.idle.perMin.total) : '-'} | ${l ? fmt(l.bytesPerPoint) : '-'} | ${keeps} | ${c ? fmt(c.bytesPerPoint) : '-'} | ${c ? `${fmt(c.pointsPerSec, 1)}${c.complete ? '' : ' (incomplete)'}` : '-'} | ${c ? `**${hours(c.hours24h)}**` : '-'} |`,
+      `| ${kbit(p.rateBps)} | ${p.label} | ${p.idle ? fmt(p.idle.perMin.total) : '-'} | ${l ? fmt(l.bytesPerPoint) : '-'} | ${keeps} | ${c ? `${fmt(c.bytesPerPoint)}${c.consumersCreated > 1 ? ` (${c.consumersCreated} rounds)` : ''}` : '-'} | ${c ? `${fmt(c.pointsPerSec, 1)}${c.complete ? '' : ' (incomplete)'}` : '-'} | ${c ? `**${hours(c.hours24h)}**` : '-'} |`,
     );
   }
   o.push('');
@@ -1086,10 +1092,21 @@ export function toMarkdown(r: LinkReportResults, discussion = ''): string {
     if (c.rtts.length) o.push(`  - reply waits: ${c.rtts.map(([t, w]) => `${t} s: ${w === null ? 'none' : `${fmt(w, 1)} s`}`).join(', ')}`);
   }
   o.push('');
-  const trouble = rows.filter((p) => p.errors.length || (p.catchUp && !p.catchUp.complete) || p.catchUp?.replicaTrouble.length || (p.catchUp?.consumersCreated ?? 0) > 1);
+  const realTrouble = (c: CatchUpResult | undefined) => (c?.replicaTrouble ?? []).filter((x) => !/jetstream is not enabled/.test(x));
+  const trouble = rows.filter((p) => p.errors.length || (p.catchUp && !p.catchUp.complete) || realTrouble(p.catchUp).length || (p.catchUp?.consumersCreated ?? 0) > 1);
+  const clean = rows.filter((p) => p.catchUp && !trouble.includes(p));
+  if (clean.length) {
+    const ex = clean[0] as PairResult;
+    o.push(`The other catch-ups ran one replicator round each. A typical reconnect (${kbit(ex.rateBps)} ${ex.label}):`);
+    o.push('');
+    o.push('```');
+    for (const l of (ex.catchUp?.timeline ?? []).filter((x) => !/Error trying to connect as leafnode to remote server "127\.0\.0\.1:1"/.test(x)).slice(0, 20)) o.push(l.slice(0, 240));
+    o.push('```');
+    o.push('');
+  }
   if (trouble.length) {
-    o.push('Errors, and the timelines of catch-ups that had trouble (replica states and reachability as the laptop\'s sync saw them,');
-    o.push('server log lines of interest):');
+    o.push('Errors, and the timelines of catch-ups that had trouble (more than one replicator round, a stall, an error): replica states');
+    o.push('and reachability as the laptop\'s sync saw them, consumers created and deleted on the device, server log lines of interest.');
     o.push('');
     for (const p of trouble) {
       for (const e of p.errors) o.push(`- ${kbit(p.rateBps)} ${p.label}: ${e}`);
@@ -1154,7 +1171,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   // --configs plain,bridge and --rates 20000 narrow a run (for trying things out; the report wants all).
   const configs = arg('--configs')?.split(',') as ConfigId[] | undefined;
   const rates = arg('--rates')?.split(',').map(Number);
-  const r = await runLinkReport({ quick, ...(configs ? { configs } : {}), ...(rates ? { rates } : {}) });
+  // --render results.json: writes the report again from the results a run printed with --json (no measuring).
+  const saved = arg('--render');
+  const r = saved ? (JSON.parse(readFileSync(saved, 'utf8')) as LinkReportResults) : await runLinkReport({ quick, ...(configs ? { configs } : {}), ...(rates ? { rates } : {}) });
   const out = fileURLToPath(new URL('../../docs/link-report.md', import.meta.url));
   const md = toMarkdown(r, keptDiscussion(out));
   if (!process.argv.includes('--no-write')) {
@@ -1162,7 +1181,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     writeFileSync(out, md);
     say(`wrote ${out}`);
   }
-  console.log(md);
   if (process.argv.includes('--json')) console.log(JSON.stringify(r, null, 2));
+  else console.log(md);
   process.exit(0);
 }
