@@ -22,4 +22,23 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', '../*', '@nats-io/*'], message: 'app/siot is pure: no I/O and nothing of ours outside app/siot' }] }],
     },
   },
+  {
+    // DESIGN.md §6: the renderer reaches the main process only through the
+    // client API, and may use the pure model; never Node or Electron.
+    files: ['renderer/**/*.ts'],
+    ignores: ['renderer/vite.config.ts'],
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', requestAnimationFrame: 'readonly', EventSource: 'readonly', Blob: 'readonly', HTMLElement: 'readonly', MessageEvent: 'readonly', Response: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^(node:|electron$|serialport|@nats-io/)', message: 'the renderer never touches Node, Electron or NATS directly; go through the client API' },
+            { regex: '/app/(?!siot/|client/)', message: 'the renderer imports only app/siot and the client API types (app/client)' },
+            { regex: '/app/client/', allowTypeImports: true, message: 'the renderer imports only types from app/client; its transport is renderer/src/lib/client.ts' },
+          ],
+        },
+      ],
+    },
+  },
 );

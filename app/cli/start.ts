@@ -1,14 +1,16 @@
-// `npm start` without Electron: runs this laptop's SIOT instance (its own
-// nats-server, the store and sync). With no device given it also runs a
-// simulated device and a hub (demo), so a newcomer sees a live system.
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+// The headless runner: the main-process service without Electron. Runs this
+// laptop's SIOT instance (its own nats-server, the store and sync), serves
+// the UI on 127.0.0.1 and prints the URL. With no device given it also runs
+// a simulated device and a hub (the demo), so a newcomer sees a live system.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Instance, type PeerLink } from '../instance/index.ts';
-import { LinkManager, listSerialPorts, type LinkConfig } from '../link/index.ts';
+import type { ConnectRequest, LinkConfig, SyncStatus } from '../client/index.ts';
+import { startHeadless } from '../headless/index.ts';
+import { listSerialPorts } from '../link/index.ts';
 import { jetStreamDomain } from '../nats/index.ts';
-import { DeviceSim } from '../sim/index.ts';
-import type { SyncStatus } from '../sync/index.ts';
+import { startService } from '../service/index.ts';
 import { intArg, onShutdown } from './args.ts';
 import { defaultDataDir } from './data-dir.ts';
 
@@ -28,23 +30,35 @@ const { values } = parseArgs({
     'hub-user': { type: 'string', default: 'leaf' },
     'hub-password': { type: 'string' },
     demo: { type: 'boolean' },
+    'no-demo': { type: 'boolean' },
+    'demo-hub': { type: 'string', default: 'auto' },
+    'demo-nodes': { type: 'string' },
+    'demo-period-ms': { type: 'string' },
+    'ui-port': { type: 'string' },
     'client-port': { type: 'string' },
     'disk-budget-mb': { type: 'string' },
+    quiet: { type: 'boolean', short: 'q' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 
 if (values.help) {
-  process.stdout.write(`usage: npm start -- [--device HOST:PORT | --serial PATH] [--device-password P] [--hub URL --hub-password P] [--demo] [options]
+  process.stdout.write(`usage: npm start -- [--device HOST:PORT | --serial PATH] [--device-password P] [--hub HOST:PORT --hub-password P] [--demo] [options]
   --device HOST:PORT  a device's leaf listener over Ethernet, e.g. 192.168.1.20:7422
   --serial PATH       a device on a serial line (it runs app/cli/serial-bridge.ts); --baud N (default 115200),
                       --compress, --rate-bps N and --latency-ms N to share or rehearse a slow link
   --list-ports        list serial ports and exit
-  --hub URL         the hub's leaf listener
-  --demo            also run a simulated device and hub (the default when no --device is given)
-  --data-dir DIR    where the store lives (default ${defaultDataDir()}; env SIOT_DATA_DIR)
-  --client-port N   nats-server client port on 127.0.0.1 (default: any free port)
-  --disk-budget-mb  cap on JetStream storage; history is thinned above 90 %
+  --hub HOST:PORT     the hub's leaf listener
+  --demo              also run a simulated device and hub (the default when no device is given or saved)
+  --no-demo           never run the demo
+  --demo-hub MODE     auto (connect the demo hub at start, default) or manual (saved, connect it in the UI)
+  --demo-nodes N, --demo-period-ms N   size and rate of the simulated device (default 30 inputs at 1000 ms)
+  --ui-port N         port of the UI on 127.0.0.1 (default: any free port)
+  --data-dir DIR      where the store lives (default ${defaultDataDir()}; env SIOT_DATA_DIR)
+  --client-port N     nats-server client port on 127.0.0.1 (default: any free port)
+  --disk-budget-mb N  cap on JetStream storage; history is thinned above 90 %
+  --quiet             print the URL and errors only
+Connections made in the UI are saved in the data dir and made again at the next start.
 `);
   process.exit(0);
 }
@@ -59,11 +73,17 @@ if (values['list-ports']) {
   process.exit(0);
 }
 
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dataDir = values['data-dir'] ?? defaultDataDir();
-const clientPort = intArg('client-port', values['client-port']);
-const budgetMb = intArg('disk-budget-mb', values['disk-budget-mb']);
-const demo = values.demo ?? !(values.device || values.serial);
-const started: Array<{ stop: () => Promise<void> | void }> = [];
+
+function hostPort(what: string, v: string): { host: string; port: number } {
+  const m = /^(?:nats-leaf:\/\/)?([^:/]+):(\d+)\/?$/.exec(v);
+  if (!m) {
+    process.stderr.write(`--${what} wants HOST:PORT (its leaf listener), got "${v}"\n`);
+    process.exit(2);
+  }
+  return { host: m[1] as string, port: Number(m[2]) };
+}
 
 function password(what: string, given: string | undefined): string {
   if (!given) {
@@ -73,99 +93,93 @@ function password(what: string, given: string | undefined): string {
   return given;
 }
 
-/** The device link from the command line: Ethernet host:port or a serial port. */
-function deviceLink(): LinkConfig | undefined {
+function deviceRequest(): ConnectRequest | undefined {
+  let link: LinkConfig | undefined;
   if (values.serial) {
-    const cfg: LinkConfig = { kind: 'serial', path: values.serial, baudRate: intArg('baud', values.baud) ?? 115200 };
-    if (values.compress) cfg.compress = true;
+    link = { kind: 'serial', path: values.serial, baudRate: intArg('baud', values.baud) ?? 115200 };
+    if (values.compress) link.compress = true;
     const rate = intArg('rate-bps', values['rate-bps']);
     const latency = intArg('latency-ms', values['latency-ms']);
-    if (rate) cfg.rateBps = rate;
-    if (latency) cfg.latencyMs = latency;
-    return cfg;
+    if (rate) link.rateBps = rate;
+    if (latency) link.latencyMs = latency;
+  } else if (values.device) {
+    link = { kind: 'ethernet', ...hostPort('device', values.device) };
   }
-  if (!values.device) return undefined;
-  const m = /^(?:nats-leaf:\/\/)?([^:/]+):(\d+)\/?$/.exec(values.device);
-  if (!m) {
-    process.stderr.write(`--device wants HOST:PORT (the device's leaf listener), got "${values.device}"\n`);
-    process.exit(2);
-  }
-  return { kind: 'ethernet', host: m[1] as string, port: Number(m[2]) };
+  if (!link) return undefined;
+  return { role: 'device', link, user: values['device-user'] ?? 'leaf', password: password('device', values['device-password']) };
 }
 
+const device = deviceRequest();
+const hub: ConnectRequest | undefined = values.hub
+  ? { role: 'hub', link: { kind: 'ethernet', ...hostPort('hub', values.hub) }, user: values['hub-user'] ?? 'leaf', password: password('hub', values['hub-password']) }
+  : undefined;
+let savedDevice = false;
 try {
-  const peers: PeerLink[] = [];
-  // Links go through the link manager's slots, so a device can be plugged,
-  // unplugged or moved from Ethernet to serial without restarting nats-server.
-  const links = new LinkManager();
-  started.unshift({ stop: () => links.stop() });
-  const shown = new Map<string, string>();
-  links.on('status', (st) => {
-    const line = `link ${st.name}: ${st.state}${st.error ? ` (${st.error})` : ''}`;
-    if (shown.get(st.name) !== line) process.stdout.write(line + '\n');
-    shown.set(st.name, line);
-  });
-  const device = deviceLink();
-  if (device) {
-    const url = await links.addSlot('device');
-    peers.push({ url, credentials: { user: values['device-user'] ?? 'leaf', password: password('device', values['device-password']) } });
-    await links.connect('device', device);
-  }
-  if (values.hub) {
-    peers.push({ url: values.hub, credentials: { user: values['hub-user'] ?? 'leaf', password: password('hub', values['hub-password']) } });
-  }
-  if (demo) {
-    const demoDir = join(dataDir, 'demo');
-    mkdirSync(demoDir, { recursive: true });
-    const hub = await Instance.start({ dataDir: join(demoDir, 'hub'), leafPort: -1, description: 'demo hub', sync: { role: 'hub' } });
-    started.unshift(hub);
-    const demoDevice = await Instance.start({ dataDir: join(demoDir, 'device'), leafPort: -1, description: 'simulated device', sync: { role: 'device', want: 'own' } });
-    started.unshift(demoDevice);
-    const sim = new DeviceSim(demoDevice, { nodes: 30, pollPeriodMs: 1_000 });
-    await sim.start();
-    started.unshift({ stop: () => sim.stop() });
-    const slot = await links.addSlot('demo-device');
-    await links.connect('demo-device', { kind: 'ethernet', host: '127.0.0.1', port: demoDevice.server.ports.leaf as number });
-    peers.push({ url: slot, credentials: demoDevice.credentials.leaf }, { url: hub.leafUrl, credentials: hub.credentials.leaf });
-    process.stdout.write(`demo: simulated device ${demoDevice.id} (30 inputs at 1 Hz) and hub ${hub.id}\n`);
-  }
-  const laptop = await Instance.start({
+  const c = JSON.parse(readFileSync(join(dataDir, 'connections.json'), 'utf8')) as { active?: { device?: unknown } };
+  savedDevice = Boolean(c.active?.device) && !values.demo;
+} catch {
+  // No saved connections yet.
+}
+const demo = values['no-demo'] ? false : (values.demo ?? (!device && !savedDevice));
+const demoHub = values['demo-hub'] === 'manual' ? 'manual' : 'auto';
+const clientPort = intArg('client-port', values['client-port']);
+const budgetMb = intArg('disk-budget-mb', values['disk-budget-mb']);
+const demoNodes = intArg('demo-nodes', values['demo-nodes']);
+const demoPeriod = intArg('demo-period-ms', values['demo-period-ms']);
+const uiPort = intArg('ui-port', values['ui-port']);
+const say = (s: string) => values.quiet || process.stdout.write(s + '\n');
+const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+
+let stopAll: () => Promise<void> = async () => undefined;
+onShutdown(() => stopAll());
+try {
+  const service = await startService({
     dataDir,
-    peers,
-    sync: { role: 'laptop' },
+    mode: 'headless',
+    appVersion: version,
+    demo,
+    demoHub,
+    ...(device ? { device } : {}),
+    ...(hub ? { hub } : {}),
+    ...(demoNodes !== undefined ? { demoNodes } : {}),
+    ...(demoPeriod !== undefined ? { demoPeriodMs: demoPeriod } : {}),
     ...(clientPort !== undefined ? { clientPort } : {}),
     ...(budgetMb !== undefined ? { diskBudgetBytes: budgetMb * 1024 * 1024 } : {}),
   });
-  started.unshift(laptop);
-  const { server } = laptop;
-  process.stdout.write(
+  stopAll = () => service.stop();
+  const web = await startHeadless({ service, rendererDir: process.env.SIOT_RENDERER_DIR ?? join(root, 'dist', 'renderer'), ...(uiPort !== undefined ? { port: uiPort } : {}) });
+  stopAll = async () => {
+    await web.close();
+    await service.stop();
+  };
+  const { instance } = service;
+  const { server } = instance;
+  if (service.demo) say(`demo: simulated device ${service.demo.device.id} (${service.demo.sim.stats.inputs} inputs) and hub ${service.demo.hub.id}${demoHub === 'manual' ? ' (connect the hub in the UI)' : ''}`);
+  say(
     [
-      `SIOT instance ${laptop.id} running (nats-server ${server.status.version}, JetStream domain ${jetStreamDomain(laptop.id)})`,
+      `SIOT instance ${instance.id} running (nats-server ${server.status.version}, JetStream domain ${jetStreamDomain(instance.id)})`,
       `  data dir:   ${dataDir}`,
-      `  NATS:       ${server.url}  (user "${laptop.credentials.client.user}", password in ${dataDir}/credentials.json)`,
+      `  NATS:       ${server.url}  (user "${instance.credentials.client.user}", password in ${dataDir}/credentials.json)`,
       `  monitor:    http://127.0.0.1:${server.ports.monitor}/jsz`,
-      `  peers:      ${peers.map((p) => p.url).join(', ') || 'none (give --device or --hub)'}`,
-      'Press Ctrl-C to stop.',
-    ].join('\n') + '\n',
+    ].join('\n'),
   );
-  server.on('crash', (e) => process.stderr.write(`siot: ${e.message.split('\n')[0]}; restarting\n`));
+  // Always printed (also with --quiet): tests and scripts read this line.
+  process.stdout.write(`UI: ${web.url}\n`);
+  say('Open the UI link in a browser (it carries this launch\'s key). Press Ctrl-C to stop.');
+  server.on('crash', (e: Error) => process.stderr.write(`siot: ${e.message.split('\n')[0]}; restarting\n`));
   server.on('restarted', () => process.stderr.write('siot: nats-server is back\n'));
   let last = '';
   const report = (s: SyncStatus) => {
     const line =
       s.replicas.map((r) => `${r.stream} ${r.state} ${r.pendingMessages ? `${r.pendingMessages} pending` : `@${r.lastOriginSeq}`}`).join('; ') +
       ` | safe to disconnect: ${s.safeToDisconnect ? 'yes' : 'no'}`;
-    if (line !== last) process.stdout.write(`sync: ${line}\n`);
+    if (line !== last) say(`sync: ${line}`);
     last = line;
   };
-  const timer = setInterval(() => laptop.sync && report(laptop.sync.status()), 5_000);
+  const timer = setInterval(() => instance.sync && report(instance.sync.status()), 5_000);
   timer.unref();
 } catch (e) {
   process.stderr.write(`siot: could not start: ${(e as Error).message}\n`);
-  for (const s of started) await s.stop();
+  await stopAll().catch(() => undefined);
   process.exit(1);
 }
-
-onShutdown(async () => {
-  for (const s of started) await s.stop();
-});

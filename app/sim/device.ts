@@ -20,6 +20,8 @@ interface Input {
 }
 
 export const SIM_NODE_TYPE = 'modbusIO';
+/** Point type a device writes when it acted on configuration (see onPoint). */
+export const APPLIED_POINT = 'applied';
 const MIN_PERIOD_MS = 10;
 
 /**
@@ -73,7 +75,17 @@ export class DeviceSim {
   private onPoint(c: PointChange): void {
     const input = this.inputs.get(c.nodeId);
     if (!input || c.parentId !== undefined) return;
-    if (c.current.point.type === 'pollPeriod' || c.current.point.type === 'disabled') this.applyConfig(input);
+    const { point, instance } = c.current;
+    if (point.type !== 'pollPeriod' && point.type !== 'disabled') return;
+    this.applyConfig(input);
+    // Configuration from elsewhere (a laptop, a hub) is acknowledged with an
+    // `applied` point: key = the point type it acted on, value = that
+    // point's time (ns). The commissioning UI shows an edit as "seen
+    // applied" once this comes back (README, "Seen applied").
+    if (instance !== this.instance.id) {
+      const key = point.key === '0' ? point.type : `${point.type}.${point.key}`;
+      this.instance.store.writeNodePoints(input.id, [stringPoint(APPLIED_POINT, point.time.toString(), { key })]).catch(() => void this.errors++);
+    }
   }
 
   /** Reads the input's merged configuration and (re)schedules sampling. */

@@ -66,3 +66,6 @@ export {
 } from './merge.ts';
 
 export { decodeNodesReply, encodeNodesReply } from './nodes-proto.ts';
+
+export { NODE_FILE_API_VERSION, parseNodeFile, stringifyNodeFile } from './node-yaml.ts';
+export type { NodeFile, NodeYaml } from './node-yaml.ts';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DeviceSim } from '../../../app/sim/index.ts';
-import { floatPoint } from '../../../app/siot/index.ts';
+import { APPLIED_POINT, DeviceSim } from '../../../app/sim/index.ts';
+import { floatPoint, pointString } from '../../../app/siot/index.ts';
 import { Topology, waitFor } from '../../helpers/topology.ts';
 
 let topo = new Topology();
@@ -21,8 +21,15 @@ describe('simulated device', () => {
     const [first] = [...sim.periods().keys()];
     const input = first as string;
     await waitFor('laptop to see the input', () => lap.store.state.hasEdge(input, 'simdev'));
-    await lap.store.writeNodePoints(input, [floatPoint('pollPeriod', 50)]);
+    const edit = floatPoint('pollPeriod', 50);
+    await lap.store.writeNodePoints(input, [edit]);
     await waitFor('the device to sample faster', () => sim.periods().get(input) === 50);
+    // It acknowledges with an `applied` point carrying the edit's time, which
+    // comes back to the laptop.
+    await waitFor('the applied report on the laptop', () => {
+      const p = lap.store.state.nodePoint(input, APPLIED_POINT, 'pollPeriod');
+      return p !== undefined && p.instance === 'simdev' && pointString(p.point) === edit.time.toString();
+    });
     const before = sim.stats.writes;
     await waitFor('samples at the new rate', () => sim.stats.writes - before >= 10, 10_000);
     // The laptop sees the new samples arrive through replication.

@@ -1,0 +1,3 @@
+export { startHeadless } from './server.ts';
+export type { HeadlessOptions, HeadlessServer } from './server.ts';
+export { resolveStatic } from './static.ts';

@@ -1,0 +1,3 @@
+export { startService } from './service.ts';
+export type { Service, ServiceOptions } from './types.ts';
+export type { Demo } from './demo.ts';
