@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Instance } from '../instance/index.ts';
 import { DeviceSim } from '../sim/index.ts';
+import type { SyncOptions } from '../sync/index.ts';
 import type { ActiveConnection } from './connections.ts';
 
 export interface Demo {
@@ -22,6 +23,7 @@ export interface DemoOptions {
   periodMs?: number;
   binary?: string;
   resourcesPath?: string;
+  syncOptions?: Omit<SyncOptions, 'role' | 'want'>;
 }
 
 function connectionTo(inst: Instance): ActiveConnection {
@@ -33,10 +35,10 @@ function connectionTo(inst: Instance): ActiveConnection {
 export async function startDemo(opts: DemoOptions): Promise<Demo> {
   mkdirSync(opts.dir, { recursive: true });
   const common = { ...(opts.binary ? { binary: opts.binary } : {}), ...(opts.resourcesPath ? { resourcesPath: opts.resourcesPath } : {}), leafPort: -1 };
-  const hub = await Instance.start({ ...common, dataDir: join(opts.dir, 'hub'), description: 'demo hub', sync: { role: 'hub' } });
+  const hub = await Instance.start({ ...common, dataDir: join(opts.dir, 'hub'), description: 'demo hub', sync: { ...opts.syncOptions, role: 'hub' } });
   let device: Instance | undefined;
   try {
-    device = await Instance.start({ ...common, dataDir: join(opts.dir, 'device'), description: 'simulated device', sync: { role: 'device', want: 'own' } });
+    device = await Instance.start({ ...common, dataDir: join(opts.dir, 'device'), description: 'simulated device', sync: { ...opts.syncOptions, role: 'device', want: 'own' } });
     const sim = new DeviceSim(device, { nodes: opts.nodes ?? 30, pollPeriodMs: opts.periodMs ?? 1_000 });
     await sim.start();
     const dev = device;

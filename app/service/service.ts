@@ -256,6 +256,7 @@ export async function startService(opts: ServiceOptions): Promise<Service & { in
         ...(opts.demoPeriodMs !== undefined ? { periodMs: opts.demoPeriodMs } : {}),
         ...(opts.binary ? { binary: opts.binary } : {}),
         ...(opts.resourcesPath ? { resourcesPath: opts.resourcesPath } : {}),
+        ...(opts.syncOptions ? { syncOptions: opts.syncOptions } : {}),
       });
       // Saved under fixed names: the demo's ports change on every start.
       conns.save('Simulated device', 'device', demo.deviceConnection);
@@ -276,7 +277,7 @@ export async function startService(opts: ServiceOptions): Promise<Service & { in
     instance = await Instance.start({
       dataDir: opts.dataDir,
       peers,
-      sync: { role: 'laptop' },
+      sync: { ...opts.syncOptions, role: 'laptop' },
       description: 'field laptop',
       ...(opts.binary ? { binary: opts.binary } : {}),
       ...(opts.resourcesPath ? { resourcesPath: opts.resourcesPath } : {}),

@@ -1,4 +1,5 @@
 import type { ClientApi, ClientEvent, ConnectRequest } from '../client/index.ts';
+import type { SyncOptions } from '../sync/index.ts';
 
 export interface ServiceOptions {
   /** The app's data folder (store, credentials, saved connections). */
@@ -23,6 +24,8 @@ export interface ServiceOptions {
   binary?: string;
   clientPort?: number;
   diskBudgetBytes?: number;
+  /** Sync timing for this instance and the demo's (tests shorten it). */
+  syncOptions?: Omit<SyncOptions, 'role' | 'want'>;
 }
 
 /** The main-process side: owns nats-server, the store, sync and links, and

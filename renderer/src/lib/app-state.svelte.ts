@@ -30,6 +30,10 @@ export class AppState {
   loaded = $state(false);
   loadError = $state<string | undefined>(undefined);
   edits = $state<Edit[]>([]);
+  /** Expanded tree rows (`parent/id`). */
+  expanded = $state(new Set<string>());
+  /** Roots already opened once automatically (a root the user closed stays closed). */
+  readonly autoExpanded = new Set<string>();
   /** Point changes since start (for the responsiveness bench). */
   applied = 0;
   private readonly pointListeners = new Set<(c: PointChangeView[]) => void>();
