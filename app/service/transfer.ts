@@ -22,6 +22,7 @@ export function historyQuery(req: HistoryRequest): HistoryQuery {
     if (name === 'startMs') q.start = BigInt(Math.floor(v)) * NS_PER_MS;
     else q.end = BigInt(Math.ceil(v)) * NS_PER_MS;
   }
+  if (q.start !== undefined && q.end !== undefined && q.end <= q.start) throw new ClientError('history endMs must be after startMs');
   return q;
 }
 

@@ -50,8 +50,12 @@ function hex(bytes: Uint8Array): string {
 export function displayValue(p: Point): number | string {
   try {
     const v = pointValue(p);
+    // JSON as its text (UiPoint.value), so an edit of it parses again: a
+    // JSON string shown without its quotes would not.
+    if (p.dataType === DataType.JSON) return JSON.stringify(v);
     if (typeof v === 'number' || typeof v === 'string') return v;
-    if (typeof v === 'bigint') return Number(v);
+    // Beyond ±2^53 a number would round; the exact digits are kept as text.
+    if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
     if (v instanceof Uint8Array) return hex(v);
     return JSON.stringify(v);
   } catch (e) {
@@ -119,7 +123,7 @@ function buildPoint(input: PointInput, time: bigint, origin: string, edge: boole
   if (typeof key !== 'string') throw new ClientError(`point ${input.type}: key must be text`);
   if (edge && RESERVED_EDGE_TYPES.includes(input.type)) throw new ClientError(`edge point ${input.type} is managed by the app; create or move the node instead`);
   const tombstone = input.tombstone ?? 0;
-  if (!Number.isInteger(tombstone) || tombstone < 0) throw new ClientError(`point ${input.type}: tombstone must be 0 or 1`);
+  if (tombstone !== 0 && tombstone !== 1) throw new ClientError(`point ${input.type}: tombstone must be 0 or 1`);
   const opts = { key, time, tombstone, origin };
   const kind = input.kind ?? (typeof input.value === 'number' ? 'float' : 'string');
   const v = input.value;

@@ -3,16 +3,15 @@
 // sequence) to "seen applied" (the device wrote an `applied` point with the
 // edit's time, see app/sim). Pure: fed sync status and point changes.
 import type { SyncStatus, WriteReceipt } from '../client/index.ts';
+import { appliedKey } from '../sim/index.ts';
+
+export { appliedKey };
 const MAX_TRACKED = 2_000;
 
 interface Tracked {
   receipt: WriteReceipt;
   /** `type` or `type.key` of each point not yet reported applied → its time. */
   waiting: Map<string, bigint>;
-}
-
-export function appliedKey(type: string, key: string): string {
-  return key === '0' || key === '' ? type : `${type}.${key}`;
 }
 
 export class WriteTracker {

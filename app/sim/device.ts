@@ -22,6 +22,12 @@ interface Input {
 export const SIM_NODE_TYPE = 'modbusIO';
 /** Point type a device writes when it acted on configuration (see onPoint). */
 export const APPLIED_POINT = 'applied';
+
+/** Key of the `applied` report for a configuration point: its type, or
+ * `type:key` for a keyed point (":" because "." separates subject tokens). */
+export function appliedKey(type: string, key: string): string {
+  return key === '0' || key === '' ? type : `${type}:${key}`;
+}
 const MIN_PERIOD_MS = 10;
 
 /**
@@ -79,12 +85,11 @@ export class DeviceSim {
     if (point.type !== 'pollPeriod' && point.type !== 'disabled') return;
     this.applyConfig(input);
     // Configuration from elsewhere (a laptop, a hub) is acknowledged with an
-    // `applied` point: key = the point type it acted on, value = that
+    // `applied` point: key = appliedKey(type, key) of the point it acted on, value = that
     // point's time (ns). The commissioning UI shows an edit as "seen
     // applied" once this comes back (README, "Seen applied").
     if (instance !== this.instance.id) {
-      const key = point.key === '0' ? point.type : `${point.type}.${point.key}`;
-      this.instance.store.writeNodePoints(input.id, [stringPoint(APPLIED_POINT, point.time.toString(), { key })]).catch(() => void this.errors++);
+      this.instance.store.writeNodePoints(input.id, [stringPoint(APPLIED_POINT, point.time.toString(), { key: appliedKey(point.type, point.key) })]).catch(() => void this.errors++);
     }
   }
 

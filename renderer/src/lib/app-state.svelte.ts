@@ -39,6 +39,8 @@ export class AppState {
   private readonly pointListeners = new Set<(c: PointChangeView[]) => void>();
   private readonly queue: FrameQueue<ClientEvent>;
   private seq = 0;
+  /** Receipt events that came before their write's reply, by receipt id. */
+  private readonly early = new Map<string, WriteReceipt>();
 
   constructor(readonly client: Client) {
     this.queue = new FrameQueue((events) => this.applyEvents(events));
@@ -111,10 +113,19 @@ export class AppState {
 
   private onReceipt(r: WriteReceipt): void {
     const order: WriteState[] = ['pending', 'stored', 'delivered', 'applied'];
+    let known = false;
     this.edits = this.edits.map((e) => {
-      if (e.id !== r.id || order.indexOf(r.state) <= order.indexOf(e.state)) return e;
+      if (e.id !== r.id) return e;
+      known = true;
+      if (order.indexOf(r.state) <= order.indexOf(e.state)) return e;
       return { ...e, state: r.state, times: { ...e.times, [r.state]: Date.now() } };
     });
+    if (known) return;
+    // The service can report progress before the write's reply reaches us
+    // (the edit still has its local id): kept until edit() learns the id.
+    const prev = this.early.get(r.id);
+    if (!prev || order.indexOf(r.state) > order.indexOf(prev.state)) this.early.set(r.id, r);
+    while (this.early.size > 200) this.early.delete(this.early.keys().next().value as string);
   }
 
   /** Writes one point; the edit's state moves as receipts come back. */
@@ -128,6 +139,11 @@ export class AppState {
       this.edits = this.edits.map((e) =>
         e.id === local ? { ...e, id: r.id, state: r.state === 'stored' && !r.remote ? 'stored' : r.state, times: { ...e.times, stored: t, ...(r.state !== 'stored' ? { [r.state]: t } : {}) } } : e,
       );
+      const early = this.early.get(r.id);
+      if (early) {
+        this.early.delete(r.id);
+        this.onReceipt(early);
+      }
     } catch (e) {
       this.edits = this.edits.map((x) => (x.id === local ? { ...x, state: 'failed' as WriteState, error: (e as Error).message } : x));
       throw e;

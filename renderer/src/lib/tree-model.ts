@@ -173,7 +173,11 @@ export class TreeModel {
 
   isDeleted(id: string, parent: string): boolean {
     if (parent === ROOT) return false;
-    return isTombstoneSet(this.edges.get(id)?.get(parent)?.points.get(pointId('tombstone', '0')));
+    // Any tombstone point of the edge counts, whatever its key (as the store does).
+    const e = this.edges.get(id)?.get(parent);
+    if (!e) return false;
+    for (const p of e.points.values()) if (p.type === 'tombstone' && isTombstoneSet(p)) return true;
+    return false;
   }
 
   childrenOf(parent: string, showDeleted = false): string[] {
