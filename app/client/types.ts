@@ -189,6 +189,7 @@ export interface ClientApi {
   status(): Promise<StatusSnapshot>;
   writePoints(req: WriteRequest): Promise<WriteReceipt>;
   history(req: HistoryRequest): Promise<HistorySeries>;
+  /** History as CSV: of one point type, or of every point of the node when `type` is ''. */
   exportCsv(req: HistoryRequest): Promise<ExportFile>;
   exportYaml(req: { nodeId: string; parentId?: string }): Promise<ExportFile>;
   importYaml(req: { parentId: string; text: string }): Promise<ImportResult>;

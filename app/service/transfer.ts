@@ -9,12 +9,13 @@ const NS_PER_MS = 1_000_000n;
 export const DEFAULT_HISTORY_LIMIT = 10_000;
 export const MAX_HISTORY_LIMIT = 100_000;
 
-export function historyQuery(req: HistoryRequest): HistoryQuery {
+export function historyQuery(req: HistoryRequest, anyType = false): HistoryQuery {
   if (typeof req !== 'object' || req === null || typeof req.nodeId !== 'string' || !req.nodeId) throw new ClientError('history needs a nodeId');
-  if (typeof req.type !== 'string' || !req.type) throw new ClientError('history needs a point type (e.g. "value")');
+  if (typeof req.type !== 'string' || (!req.type && !anyType)) throw new ClientError('history needs a point type (e.g. "value")');
   const limit = req.limit ?? DEFAULT_HISTORY_LIMIT;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT) throw new ClientError(`history limit must be 1-${MAX_HISTORY_LIMIT}`);
-  const q: HistoryQuery = { nodeId: req.nodeId, type: req.type, limit };
+  const q: HistoryQuery = { nodeId: req.nodeId, limit };
+  if (req.type) q.type = req.type;
   if (req.key) q.key = req.key;
   for (const [name, v] of [['startMs', req.startMs], ['endMs', req.endMs]] as const) {
     if (v === undefined || v === null) continue;
@@ -59,7 +60,7 @@ function description(store: Store, nodeId: string): string {
 /** History of one point type as CSV: one row per stored sample, oldest
  * first, with the exact ns time next to an ISO time for spreadsheets. */
 export async function historyCsv(store: Store, req: HistoryRequest): Promise<ExportFile> {
-  const q = historyQuery({ ...req, limit: req.limit ?? MAX_HISTORY_LIMIT });
+  const q = historyQuery({ ...req, limit: req.limit ?? MAX_HISTORY_LIMIT }, true);
   const r = await store.history(q);
   const rows = r.points.sort((a, b) => (a.point.time < b.point.time ? -1 : a.point.time > b.point.time ? 1 : 0));
   const lines = ['time,time_ns,node_id,type,key,value,tombstone,origin,instance'];
@@ -72,7 +73,7 @@ export async function historyCsv(store: Store, req: HistoryRequest): Promise<Exp
     );
   }
   const name = safeName(description(store, req.nodeId) || req.nodeId);
-  return { filename: `${name}-${safeName(req.type)}.csv`, mimeType: 'text/csv', text: lines.join('\r\n') + '\r\n' };
+  return { filename: `${name}-${req.type ? safeName(req.type) : 'all'}.csv`, mimeType: 'text/csv', text: lines.join('\r\n') + '\r\n' };
 }
 
 const EDGE_MANAGED: readonly string[] = [EdgePointType.NodeType, EdgePointType.Tombstone];

@@ -129,6 +129,12 @@ describe('headless runner: commissioning through the API', () => {
     expect(lines[0]).toBe('time,time_ns,node_id,type,key,value,tombstone,origin,instance');
     expect(lines.length).toBeGreaterThanOrEqual(h.times.length + 1);
     expect(csv.filename).toMatch(/^input_\d-value\.csv$/);
+    // The whole node: every point type's history in one file.
+    const all = await api.call('exportCsv', { nodeId: input.id, type: '' });
+    expect(all.filename).toMatch(/-all\.csv$/);
+    const types = new Set(all.text.trim().split('\r\n').slice(1).map((l) => l.split(',')[3]));
+    expect([...types].sort()).toEqual(expect.arrayContaining(['description', 'pollPeriod', 'value']));
+    expect((await api.raw('history', { nodeId: input.id, type: '' })).error?.message).toMatch(/needs a point type/);
     const bad = await api.raw('history', { nodeId: input.id, type: 'value', limit: 10_000_000 });
     expect(bad.error?.message).toMatch(/limit must be/);
   });
