@@ -13,6 +13,7 @@ import { jetStreamDomain } from '../nats/index.ts';
 import { startService } from '../service/index.ts';
 import { intArg, onShutdown } from './args.ts';
 import { defaultDataDir } from './data-dir.ts';
+import { ensureRendererBuilt } from './renderer-build.ts';
 
 const { values } = parseArgs({
   options: {
@@ -147,7 +148,8 @@ try {
     ...(budgetMb !== undefined ? { diskBudgetBytes: budgetMb * 1024 * 1024 } : {}),
   });
   stopAll = () => service.stop();
-  const web = await startHeadless({ service, rendererDir: process.env.SIOT_RENDERER_DIR ?? join(root, 'dist', 'renderer'), ...(uiPort !== undefined ? { port: uiPort } : {}) });
+  const rendererDir = process.env.SIOT_RENDERER_DIR ?? ensureRendererBuilt(root, say);
+  const web = await startHeadless({ service, rendererDir, ...(uiPort !== undefined ? { port: uiPort } : {}) });
   stopAll = async () => {
     await web.close();
     await service.stop();
@@ -171,7 +173,8 @@ try {
   let last = '';
   const report = (s: SyncStatus) => {
     const line =
-      s.replicas.map((r) => `${r.stream} ${r.state} ${r.pendingMessages ? `${r.pendingMessages} pending` : `@${r.lastOriginSeq}`}`).join('; ') +
+      // States and backlogs only: sequence numbers move every second.
+      s.replicas.map((r) => `${r.stream} ${r.state}${r.pendingMessages ? ` (${r.pendingMessages} pending)` : ''}`).join('; ') +
       ` | safe to disconnect: ${s.safeToDisconnect ? 'yes' : 'no'}`;
     if (line !== last) say(`sync: ${line}`);
     last = line;
