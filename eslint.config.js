@@ -41,4 +41,12 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // DESIGN.md §5-6: Electron stays in the two thin entry files.
+    files: ['app/**/*.ts'],
+    ignores: ['app/main/main.ts', 'app/main/preload.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'only app/main/main.ts and app/main/preload.ts import electron; pass what you need in (see app/main/electron-like.ts)' }] }],
+    },
+  },
 );

@@ -3,8 +3,7 @@
 // cable can join as a leaf. `--listen` runs the app end instead, for trying
 // a link by hand without the app.
 import { parseArgs } from 'node:util';
-import { SerialBridge, type BridgeStatus } from '../link/bridge.ts';
-import { listSerialPorts, serialEndpoint } from '../link/serial.ts';
+import { SerialBridge, listSerialPorts, serialEndpoint, type BridgeStatus } from '../link/index.ts';
 import { intArg, onShutdown } from './args.ts';
 
 const usage = `usage: npx tsx app/cli/serial-bridge.ts --port PATH [--baud N] (--leaf HOST:PORT | --listen PORT) [options]

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { Instance } from '../instance/index.ts';
 import { DeviceSim } from '../sim/index.ts';
 import { intArg, onShutdown } from './args.ts';
-import { defaultDataDir } from './data-dir.ts';
+import { defaultDataDir } from '../service/index.ts';
 
 const { values } = parseArgs({
   options: {

@@ -10,9 +10,8 @@ import type { ConnectRequest, LinkConfig, SyncStatus } from '../client/index.ts'
 import { startHeadless } from '../headless/index.ts';
 import { listSerialPorts } from '../link/index.ts';
 import { jetStreamDomain } from '../nats/index.ts';
-import { startService } from '../service/index.ts';
+import { defaultDataDir, startService } from '../service/index.ts';
 import { intArg, onShutdown } from './args.ts';
-import { defaultDataDir } from './data-dir.ts';
 import { ensureRendererBuilt } from './renderer-build.ts';
 
 const { values } = parseArgs({

@@ -5,10 +5,9 @@
 // good. Electron-free so a test can drive every path.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { APP_NAME } from '../cli/data-dir.ts';
 import type { ClientApi, ClientEvent } from '../client/index.ts';
-import { findNatsServer, type FindOptions, type FoundBinary } from '../nats/binary.ts';
-import type { Service, ServiceOptions } from '../service/types.ts';
+import { findNatsServer, type FindOptions, type FoundBinary } from '../nats/index.ts';
+import { APP_NAME, type Service, type ServiceOptions } from '../service/index.ts';
 import type { ElectronLike, PreventableEvent, WebContentsLike, WindowLike } from './electron-like.ts';
 import { registerIpc, sendEvent } from './ipc.ts';
 import { exportTree, menuTemplate, showAbout } from './menu.ts';

@@ -6,7 +6,7 @@
 //   window.siot = { call(method, arg?), onEvent(listener) }
 // and never ipcRenderer itself, so the page can reach no other channel.
 import { contextBridge, ipcRenderer } from 'electron';
-import type { ClientEvent, WireError } from '../client/types.ts';
+import type { ClientEvent, WireError } from '../client/index.ts';
 
 // Repeated from ipc.ts (a sandboxed preload cannot import it); the wiring
 // test runs this file against ipc.ts to prove the two agree.
