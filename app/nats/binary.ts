@@ -4,7 +4,21 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const exe = process.platform === 'win32' ? 'nats-server.exe' : 'nats-server';
-const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const here = dirname(fileURLToPath(import.meta.url));
+const projectRoot = resolve(here, '..', '..');
+
+/** The nearest folder at or above this module holding `rel`: the same code
+ * runs from app/ (tsx), dist/app/ (compiled) and app.asar/dist/app/
+ * (packaged), and each keeps the pin and the cache at a different depth. */
+function findUp(rel: string): string | undefined {
+  let dir = here;
+  for (;;) {
+    if (existsSync(join(dir, rel))) return join(dir, rel);
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
 
 interface Pin {
   minimum: string;
@@ -12,7 +26,9 @@ interface Pin {
 
 /** The minimum server version, from the one file that pins nats-server. */
 export function minimumVersion(): string {
-  const pin = JSON.parse(readFileSync(join(projectRoot, 'build', 'nats-server.json'), 'utf8')) as Pin;
+  const file = findUp(join('build', 'nats-server.json'));
+  if (!file) throw new Error(`build/nats-server.json not found above ${here}; the app is incomplete (reinstall, or run from a full checkout)`);
+  const pin = JSON.parse(readFileSync(file, 'utf8')) as Pin;
   return pin.minimum;
 }
 
@@ -57,7 +73,8 @@ export function findNatsServer(opts: FindOptions = {}): FoundBinary {
   const candidates: Array<{ path: string; source: FoundBinary['source'] }> = [];
   if (opts.resourcesPath) candidates.push({ path: join(opts.resourcesPath, 'nats-server', exe), source: 'packaged' });
   if (env.SIOT_NATS_SERVER) candidates.push({ path: env.SIOT_NATS_SERVER, source: 'env' });
-  candidates.push({ path: join(opts.cacheDir ?? join(projectRoot, '.cache', 'nats-server', 'bin'), exe), source: 'cache' });
+  const cached = join('.cache', 'nats-server', 'bin', exe);
+  candidates.push({ path: opts.cacheDir ? join(opts.cacheDir, exe) : (findUp(cached) ?? join(projectRoot, cached)), source: 'cache' });
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (dir) candidates.push({ path: join(dir, exe), source: 'path' });
   }
