@@ -1,7 +1,8 @@
 // A technician's session in real Chromium against the headless runner with
 // a simulated device (real nats-servers): connect, see the tree, edit a
-// configuration point and see the device apply it, chart history, then
-// bring a hub and watch the upload reach 100 %.
+// configuration point and see the device apply it, chart history, export
+// and import, leave the device, then bring a hub and watch the upload of
+// everything captured reach 100 %.
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { startRunner, type Runner } from './runner.ts';
@@ -80,17 +81,35 @@ test('commission a device end to end', async ({ page }, info) => {
     expect(text).toContain('pollPeriod: 250');
   });
 
-  await test.step('sync: not uploaded anywhere but the device; connect the hub and watch the upload reach 100 %', async () => {
+  await test.step('import a SIOT YAML file as configuration under the laptop', async () => {
+    await page.getByTestId('tree-row').filter({ hasText: 'field laptop' }).click();
+    const file = 'apiVersion: 1\nnodes:\n  - group:\n      description: Pump house\n      children:\n        - modbusIO:\n            description: Tank level\n            pollPeriod: 500\n';
+    await page.getByTestId('import-file').setInputFiles({ name: 'pump.yaml', mimeType: 'application/yaml', buffer: Buffer.from(file) });
+    await expect(page.getByTestId('node-detail')).toContainText('Imported 2 node(s) with 3 point(s) from pump.yaml');
+    const group = page.getByTestId('tree-row').filter({ hasText: 'Pump house' });
+    await expect(group).toBeVisible();
+    await group.getByRole('button', { name: 'expand' }).click();
+    await expect(page.getByTestId('tree-row').filter({ hasText: 'Tank level' })).toBeVisible();
+  });
+
+  await test.step('leave the device: unplug it, the captured history stays', async () => {
     await page.getByTestId('tab-sync').click();
     await expect(page.getByTestId('upload').and(page.locator('[data-role=hub]'))).toHaveCount(0);
     await page.getByTestId('tab-connect').click();
+    await page.getByTestId('link-device').getByRole('button', { name: 'Disconnect' }).click();
+    await expect(page.getByTestId('banner')).toContainText('Offline: no device or hub reachable', { timeout: 60_000 });
+    await shot(page, info, '4-offline');
+  });
+
+  await test.step('back at the office: connect the hub and watch the upload reach 100 %', async () => {
     await page.getByTestId('saved-connection').filter({ hasText: 'Demo hub' }).getByTestId('saved-connect').click();
     await expect(page.getByTestId('link-hub')).toHaveAttribute('data-state', 'connected');
     await page.getByTestId('tab-sync').click();
     const upload = page.getByTestId('upload').and(page.locator('[data-role=hub]'));
     await expect(upload).toHaveAttribute('data-percent', '100', { timeout: 90_000 });
     await expect(page.getByTestId('safe-to-disconnect')).toHaveAttribute('data-safe', 'yes');
-    await shot(page, info, '4-upload-complete');
+    await expect(page.getByTestId('banner')).toHaveCount(0);
+    await shot(page, info, '5-upload-complete');
   });
 
   expect(errors).toEqual([]);

@@ -163,11 +163,14 @@ describe('headless runner: commissioning through the API', () => {
     expect(broken.error?.message).toMatch(/old export format/);
   });
 
-  it('uploads to a hub connected later until it holds every edit (safe to disconnect)', async () => {
+  it('after leaving the device, uploads everything captured to a hub connected later (safe to disconnect)', async () => {
     const conns = await api.call('connections');
     const hub = conns.saved.find((s) => s.role === 'hub');
     expect(hub?.name).toBe('Demo hub');
     expect(conns.active.hub).toBeUndefined();
+    // Leaving the device first, as a technician does: its history stops
+    // growing here, so "everything uploaded" is a fixed target.
+    expect((await api.call('disconnect', { role: 'device' })).active.device).toBeUndefined();
     await api.call('connect', { role: 'hub', link: hub!.link, user: hub!.user, password: hub!.password });
     const hubId = service.demo?.hub.id as string;
     await waitFor('the hub to hold all of our edits', async () => {
