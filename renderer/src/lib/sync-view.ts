@@ -24,6 +24,14 @@ export interface UploadProgress {
   total: number;
   percent: number;
   complete: boolean;
+  /** Of the above, this instance's own writes (edits made here). */
+  ownHave: number;
+  ownTotal: number;
+}
+
+/** Origin instance of a stream `inst_<boundary>_<origin>` (ids hold no `_`). */
+export function streamOrigin(stream: string): string {
+  return stream.slice(stream.lastIndexOf('_') + 1);
 }
 
 export function replicaProgress(s: SyncStatus): ReplicaProgress[] {
@@ -49,9 +57,16 @@ export function uploadProgress(s: SyncStatus): UploadProgress[] {
   return s.peers.map((p) => {
     let have = 0;
     let total = 0;
+    let ownHave = 0;
+    let ownTotal = 0;
     for (const u of p.upstream) {
+      const h = Math.min(u.peerLastOriginSeq, u.localLastOriginSeq);
       total += u.localLastOriginSeq;
-      have += Math.min(u.peerLastOriginSeq, u.localLastOriginSeq);
+      have += h;
+      if (streamOrigin(u.stream) === s.instanceId) {
+        ownTotal += u.localLastOriginSeq;
+        ownHave += h;
+      }
     }
     const complete = p.upstreamComplete;
     return {
@@ -63,6 +78,8 @@ export function uploadProgress(s: SyncStatus): UploadProgress[] {
       // 100 only when sync says so: sequence gaps make the ratio an estimate.
       percent: complete ? 100 : total === 0 ? 0 : Math.min(99, Math.floor((have / total) * 100)),
       complete,
+      ownHave,
+      ownTotal,
     };
   });
 }

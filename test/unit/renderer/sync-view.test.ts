@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StatusSnapshot, SyncStatus } from '../../../app/client/index.ts';
-import { banner, replicaProgress, uploadProgress } from '../../../renderer/src/lib/sync-view.ts';
+import { banner, replicaProgress, streamOrigin, uploadProgress } from '../../../renderer/src/lib/sync-view.ts';
 
 type Peer = SyncStatus['peers'][number];
 type Replica = SyncStatus['replicas'][number];
@@ -62,6 +62,12 @@ describe('uploadProgress', () => {
   it('0 of 0: 0 % until complete, then 100 %', () => {
     expect(uploadProgress(sync({ peers: [peer({})] }))[0]).toMatchObject({ have: 0, total: 0, percent: 0, complete: false });
     expect(uploadProgress(sync({ peers: [peer({ upstreamComplete: true })] }))[0]).toMatchObject({ have: 0, total: 0, percent: 100, complete: true });
+  });
+
+  it('counts edits made here (streams whose origin is this instance) apart', () => {
+    const [p] = uploadProgress(sync({ peers: [peer({ id: 'hub', upstream: [up('inst_lap_lap', 10, 10), up('inst_dev_lap', 4, 2), up('inst_dev_dev', 500, 100)] })] }));
+    expect(p).toMatchObject({ ownHave: 12, ownTotal: 14, have: 112, total: 514 });
+    expect(streamOrigin('inst_dev_lap')).toBe('lap');
   });
 
   it('one entry per peer, in order', () => {
