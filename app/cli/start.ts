@@ -32,6 +32,7 @@ const { values } = parseArgs({
     demo: { type: 'boolean' },
     'no-demo': { type: 'boolean' },
     'demo-hub': { type: 'string', default: 'auto' },
+    'demo-device': { type: 'string', default: 'auto' },
     'demo-nodes': { type: 'string' },
     'demo-period-ms': { type: 'string' },
     'ui-port': { type: 'string' },
@@ -52,6 +53,7 @@ if (values.help) {
   --demo              also run a simulated device and hub (the default when no device is given or saved)
   --no-demo           never run the demo
   --demo-hub MODE     auto (connect the demo hub at start, default) or manual (saved, connect it in the UI)
+  --demo-device MODE  the same for the simulated device
   --demo-nodes N, --demo-period-ms N   size and rate of the simulated device (default 30 inputs at 1000 ms)
   --ui-port N         port of the UI on 127.0.0.1 (default: any free port)
   --data-dir DIR      where the store lives (default ${defaultDataDir()}; env SIOT_DATA_DIR)
@@ -121,7 +123,15 @@ try {
   // No saved connections yet.
 }
 const demo = values['no-demo'] ? false : (values.demo ?? (!device && !savedDevice));
-const demoHub = values['demo-hub'] === 'manual' ? 'manual' : 'auto';
+function mode(name: string, v: string | undefined): 'auto' | 'manual' {
+  if (v !== 'auto' && v !== 'manual') {
+    process.stderr.write(`--${name} is auto or manual, got "${v}"\n`);
+    process.exit(2);
+  }
+  return v;
+}
+const demoHub = mode('demo-hub', values['demo-hub']);
+const demoDevice = mode('demo-device', values['demo-device']);
 const clientPort = intArg('client-port', values['client-port']);
 const budgetMb = intArg('disk-budget-mb', values['disk-budget-mb']);
 const demoNodes = intArg('demo-nodes', values['demo-nodes']);
@@ -139,6 +149,7 @@ try {
     appVersion: version,
     demo,
     demoHub,
+    demoDevice,
     ...(device ? { device } : {}),
     ...(hub ? { hub } : {}),
     ...(demoNodes !== undefined ? { demoNodes } : {}),
@@ -155,7 +166,7 @@ try {
   };
   const { instance } = service;
   const { server } = instance;
-  if (service.demo) say(`demo: simulated device ${service.demo.device.id} (${service.demo.sim.stats.inputs} inputs) and hub ${service.demo.hub.id}${demoHub === 'manual' ? ' (connect the hub in the UI)' : ''}`);
+  if (service.demo) say(`demo: simulated device ${service.demo.device.id} (${service.demo.sim.stats.inputs} inputs) and hub ${service.demo.hub.id}${demoHub === 'manual' || demoDevice === 'manual' ? ' (connect them in the UI: saved connections)' : ''}`);
   say(
     [
       `SIOT instance ${instance.id} running (nats-server ${server.status.version}, JetStream domain ${jetStreamDomain(instance.id)})`,

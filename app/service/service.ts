@@ -23,6 +23,7 @@ import { APPLIED_POINT } from '../sim/index.ts';
 import { instStreamName, nowNs, pointString } from '../siot/index.ts';
 import { ROLES, ConnectionStore, checkConnect, type ActiveConnection } from './connections.ts';
 import { startDemo, type Demo } from './demo.ts';
+import { LeafErrors } from './leaf-errors.ts';
 import { PointBatcher } from './point-batcher.ts';
 import { historyCsv, historySeries, importNodeFile, subtreeYaml } from './transfer.ts';
 import type { Service, ServiceOptions } from './types.ts';
@@ -47,6 +48,7 @@ class LaptopService implements Service {
   /** Credentials each leaf remote was configured with (changing them restarts nats-server). */
   private readonly remoteCreds: Partial<Record<PeerRole, ActiveConnection>> = {};
   private connectChain: Promise<unknown> = Promise.resolve();
+  private readonly leafErrors = new LeafErrors((port) => ROLES.find((r) => this.slots[r].endsWith(`:${port}`)));
   private stopped = false;
 
   constructor(
@@ -78,6 +80,9 @@ class LaptopService implements Service {
     });
     links.on('status', () => this.scheduleStatus());
     server.on('state', () => this.scheduleStatus(0));
+    server.on('log', (line: string) => {
+      if (this.leafErrors.onLog(line)) this.scheduleStatus(0);
+    });
     // Byte counts and pending numbers move without events of their own.
     this.periodic = setInterval(() => this.listeners.size && this.scheduleStatus(), STATUS_PERIOD_MS);
     this.periodic.unref();
@@ -114,7 +119,11 @@ class LaptopService implements Service {
     return {
       server: { state: s.state, version: s.version ?? '', restarts: s.restarts, ...(s.lastError ? { error: s.lastError } : {}) },
       sync,
-      links: this.links.statuses(),
+      // A refused leaf login shows on its link, which is otherwise "connected" (TCP).
+      links: this.links.statuses().map((l) => {
+        const leaf = this.leafErrors.current(l.name);
+        return leaf && !l.error ? { ...l, error: leaf } : l;
+      }),
     };
   }
 
@@ -170,6 +179,7 @@ class LaptopService implements Service {
     const req = checkConnect(raw);
     const run = this.connectChain.catch(() => undefined).then(async () => {
       const active: ActiveConnection = { link: req.link, user: req.user, password: req.password };
+      this.leafErrors.clear(req.role);
       if (!sameCredentials(this.remoteCreds[req.role], active)) {
         this.remoteCreds[req.role] = active;
         await this.instance.setPeers(this.peers());
@@ -265,7 +275,8 @@ export async function startService(opts: ServiceOptions): Promise<Service & { in
     const wanted: Partial<Record<PeerRole, ActiveConnection>> = {};
     for (const role of ROLES) {
       const given = opts[role];
-      const demoConn = demo && (role === 'device' ? demo.deviceConnection : opts.demoHub === 'manual' ? undefined : demo.hubConnection);
+      const manual = (role === 'device' ? opts.demoDevice : opts.demoHub) === 'manual';
+      const demoConn = demo && !manual ? (role === 'device' ? demo.deviceConnection : demo.hubConnection) : undefined;
       const c = given ? checkConnect(given) : demoConn ?? (demo ? undefined : conns.active(role));
       if (c) wanted[role] = { link: c.link, user: c.user, password: c.password };
       conns.setActive(role, wanted[role]);

@@ -12,6 +12,8 @@ export interface ServiceOptions {
   /** Connect the demo hub at start (`auto`, default) or leave it saved for
    * the technician to connect (`manual`). */
   demoHub?: 'auto' | 'manual';
+  /** The same for the simulated device. */
+  demoDevice?: 'auto' | 'manual';
   /** Simulated inputs on the demo device (default 30) and their period. */
   demoNodes?: number;
   demoPeriodMs?: number;

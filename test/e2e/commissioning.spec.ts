@@ -10,7 +10,7 @@ import { startRunner, type Runner } from './runner.ts';
 let runner: Runner;
 
 test.beforeAll(async () => {
-  runner = await startRunner(['--demo', '--demo-hub', 'manual', '--demo-nodes', '6', '--demo-period-ms', '500', '--quiet']);
+  runner = await startRunner(['--demo', '--demo-hub', 'manual', '--demo-device', 'manual', '--demo-nodes', '6', '--demo-period-ms', '500', '--quiet']);
 });
 
 test.afterAll(async () => {
@@ -32,10 +32,25 @@ test('commission a device end to end', async ({ page }, info) => {
     await expect(page.getByTestId('tree-row').first()).toBeVisible();
   });
 
-  await test.step('connect: the simulated device link is up', async () => {
+  await test.step('connect: a wrong password is refused by the device; the right one links it', async () => {
     await page.getByTestId('tab-connect').click();
+    await expect(page.getByTestId('link-device')).toContainText('not set');
+    await expect(page.getByTestId('banner')).toContainText('Offline');
+    // The saved entry fills the form (host, port, user, password) as a technician would type it.
+    await page.getByTestId('saved-connection').filter({ hasText: 'Simulated device' }).getByRole('button', { name: 'Edit' }).click();
+    await expect(page.getByTestId('connect-host')).toHaveValue('127.0.0.1');
+    const password = await page.getByTestId('connect-password').inputValue();
+    await page.getByTestId('connect-password').fill('wrong-password');
+    await page.getByTestId('connect-submit').click();
+    await expect(page.getByTestId('link-device')).not.toContainText('not set');
+    // The link itself comes up (TCP), but the device refuses the leaf login: said on the link.
+    await expect(page.getByTestId('link-device')).toContainText('refused the login', { timeout: 30_000 });
+    await expect(page.getByTestId('banner')).toContainText('Offline');
+    await page.getByTestId('connect-password').fill(password);
+    await page.getByTestId('connect-submit').click();
     await expect(page.getByTestId('link-device')).toHaveAttribute('data-state', 'connected');
-    await expect(page.getByTestId('saved-connection').filter({ hasText: 'Demo hub' })).toBeVisible();
+    await expect(page.getByTestId('banner')).toHaveCount(0, { timeout: 60_000 });
+    await expect(page.getByTestId('link-device')).not.toContainText('refused', { timeout: 30_000 });
     await shot(page, info, '1-connect');
   });
 
