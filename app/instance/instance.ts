@@ -11,7 +11,8 @@ import {
 } from '../nats/index.ts';
 import { Store, loadOrCreateIdentity } from '../store/index.ts';
 import { Sync } from '../sync/index.ts';
-import type { BoundaryLeafUser, InstanceOptions, PeerLink } from './types.ts';
+import { LeafApi } from './leaf-api.ts';
+import type { InstanceOptions, PeerLink } from './types.ts';
 
 /**
  * What a leaf listener advertises when told nothing. nats-server before 2.15
@@ -22,39 +23,6 @@ import type { BoundaryLeafUser, InstanceOptions, PeerLink } from './types.ts';
  * keeps remotes on the URLs they were given.
  */
 export const UNREACHABLE_ADVERTISE = '127.0.0.1:1';
-
-/** Keeps each boundary-limited leaf user's stream list in step with the
- * streams the store holds (boundaries and the devices nested below them). */
-async function watchLeafUsers(server: NatsServer, store: Store, users: BoundaryLeafUser[]): Promise<void> {
-  let current = '';
-  let chain = Promise.resolve();
-  const update = () => {
-    const next = users.map((u) => ({
-      user: u.user,
-      password: u.password,
-      // Its boundaries, and the devices nested below them.
-      streams: store
-        .streamRefs()
-        .filter((r) => u.boundaries.includes(r.boundary) || store.state.ancestors(r.boundary).some((a) => u.boundaries.includes(a)))
-        .map((r) => r.name)
-        .sort(),
-      peerIds: u.boundaries,
-    }));
-    const key = JSON.stringify(next);
-    if (key === current) return chain;
-    current = key;
-    // A reload (no restart: writes and links carry on) applies to new
-    // connections only; a device already linked reads a stream created
-    // after it connected once its link reconnects.
-    chain = chain.then(() => server.setLeafUsers(next)).catch((e: Error) => {
-      current = '';
-      process.emitWarning(`could not update leaf permissions: ${e.message}`);
-    });
-    return chain;
-  };
-  store.on('stream', () => void update());
-  await update();
-}
 
 /** Leaf remote for a peer: the write, stream and live-API subjects never
  * cross, in either direction (with one shared account a publish would
@@ -81,6 +49,7 @@ export class Instance {
     readonly store: Store,
     readonly credentials: InstanceCredentials,
     readonly sync: Sync | undefined,
+    private readonly leafApi?: LeafApi,
   ) {}
 
   static async start(opts: InstanceOptions): Promise<Instance> {
@@ -111,13 +80,17 @@ export class Instance {
         ...(opts.diskBudgetBytes !== undefined ? { diskBudgetBytes: opts.diskBudgetBytes } : {}),
         ...(opts.maxMsgsPerSubject !== undefined ? { maxMsgsPerSubject: opts.maxMsgsPerSubject } : {}),
       });
-      if (opts.leafUsers?.length) await watchLeafUsers(server, store, opts.leafUsers);
+      let leafApi: LeafApi | undefined;
+      if (opts.leafUsers?.length) {
+        leafApi = new LeafApi(nc, store, opts.leafUsers);
+        await leafApi.start();
+      }
       let sync: Sync | undefined;
       if (opts.sync !== false) {
         sync = new Sync(store, nc, jetStreamDomain(identity.id), opts.sync ?? {});
         await sync.start();
       }
-      return new Instance(identity.id, server, nc, store, credentials, sync);
+      return new Instance(identity.id, server, nc, store, credentials, sync, leafApi);
     } catch (e) {
       await nc?.close().catch(() => undefined);
       await server.stop();
@@ -143,6 +116,7 @@ export class Instance {
    * connection, then the server. */
   async stop(): Promise<void> {
     await this.sync?.stop();
+    this.leafApi?.stop();
     await this.store.close();
     await this.nc.drain().catch(() => undefined);
     await this.server.stop();

@@ -1,4 +1,5 @@
-import type { ServerConfigInput } from './types.ts';
+import { leafAccounts, MAIN_ACCOUNT, streamReadImports, type ConfValue } from './accounts.ts';
+import type { LeafUser, ServerConfigInput } from './types.ts';
 
 /** JetStream domain for an instance. The domain becomes a subject token
  * (`$JS.<domain>.API`), so it keeps only characters safe there. */
@@ -21,23 +22,8 @@ export const LOCAL_ONLY_SUBJECTS = ['p.>', 'ep.>', 'inst.>', 'up.>', 'nodes.>'];
 /** JetStream API calls a peer needs to replicate the named streams: find
  * them, read their state, and read them through its own consumers. */
 export function jetStreamReadApi(domain: string, streams: readonly string[]): string[] {
-  const api = `$JS.${domain}.API`;
   // No STREAM.LIST/NAMES: they would show the streams of everyone else.
-  const out = [`${api}.INFO`];
-  for (const s of streams) {
-    out.push(
-      `${api}.STREAM.INFO.${s}`,
-      `${api}.STREAM.MSG.GET.${s}`,
-      `${api}.DIRECT.GET.${s}`,
-      `${api}.DIRECT.GET.${s}.>`,
-      `${api}.CONSUMER.CREATE.${s}`,
-      `${api}.CONSUMER.CREATE.${s}.>`,
-      `${api}.CONSUMER.INFO.${s}.>`,
-      `${api}.CONSUMER.DELETE.${s}.>`,
-      `${api}.CONSUMER.MSG.NEXT.${s}.>`,
-    );
-  }
-  return out;
+  return ['$JS.API.INFO', ...streams.flatMap(streamReadImports)].map((s) => s.replace('$JS.API.', `$JS.${domain}.API.`));
 }
 
 /** JetStream API calls that change streams or their contents. */
@@ -59,30 +45,14 @@ export function jetStreamWriteApi(domain: string): string[] {
   ];
 }
 
-type ConfValue = string | number | boolean | ConfValue[] | { [k: string]: ConfValue | undefined };
-
-/** Users of the main authorization block. The leaf user lives here too,
- * not under `leafnodes.authorization` (which takes no permissions in 2.10):
- * leaf connections authenticate against these users, and the user's
- * permissions then bound what a connected instance may send us ("publish")
- * and hear from us ("subscribe"). It reads our streams through our
- * JetStream API but may not change them: every instance writes only its own
- * log, and the live API stays local to each instance. */
-function configUsers(input: ServerConfigInput): ConfValue[] {
+/** Users of the main account: our own client, and the leaf user trusted
+ * instances (a laptop) dial in with. The leaf user reads our streams through
+ * our JetStream API but may not change them: every instance writes only its
+ * own log, and the live API stays local to each instance. (Leaf connections
+ * authenticate against these users; `leafnodes.authorization` takes no
+ * permissions in 2.10.) */
+function mainUsers(input: ServerConfigInput): ConfValue[] {
   const users: ConfValue[] = [{ user: input.clientCredentials.user, password: input.clientCredentials.password }];
-  const domain = jetStreamDomain(input.instanceId);
-  for (const u of input.leafUsers ?? []) {
-    users.push({
-      user: u.user,
-      password: u.password,
-      permissions: {
-        // An allow list: everything not named is refused. Hellos go one
-        // hop: a device hears this instance, not the other devices behind it.
-        publish: { allow: [...jetStreamReadApi(domain, u.streams), ...u.peerIds.map((id) => `siot.sync.hello.${id}`), '_INBOX.>'] },
-        subscribe: { allow: [`siot.sync.hello.${input.instanceId}`, '_INBOX.>', ...u.peerIds.map((id) => `$JS.${jetStreamDomain(id)}.API.>`)] },
-      },
-    });
-  }
   if (input.leafCredentials) {
     users.push({
       user: input.leafCredentials.user,
@@ -94,6 +64,42 @@ function configUsers(input: ServerConfigInput): ConfValue[] {
     });
   }
   return users;
+}
+
+/** Permissions of a boundary-limited leaf user, inside its own account (see
+ * accounts.ts). They never change with the streams it may read (a reload
+ * applies new permissions to new connections only); the account's imports
+ * decide which streams are reachable. Everything not allowed is refused: the
+ * write API is denied on top, answers to our calls go to `_R_.>` (service
+ * import replies). Hellos go one hop: a device hears this instance, not the
+ * other devices behind it. */
+function limitedPermissions(input: ServerConfigInput, u: LeafUser): ConfValue {
+  const domain = jetStreamDomain(input.instanceId);
+  return {
+    // Both spellings of our API: nats-server may map the domain one to the
+    // other in the user's account (accounts.ts).
+    publish: {
+      allow: [`$JS.${domain}.API.>`, '$JS.API.>', ...u.peerIds.map((id) => `siot.sync.hello.${id}`), '_R_.>', '_INBOX.>'],
+      deny: [...jetStreamWriteApi(domain), `$JS.${domain}.API.STREAM.LIST`, `$JS.${domain}.API.STREAM.NAMES`, ...jetStreamWriteApi('').map((s) => s.replace('$JS..API', '$JS.API'))],
+    },
+    subscribe: { allow: [`siot.sync.hello.${input.instanceId}`, '_INBOX.>', ...u.peerIds.map((id) => `$JS.${jetStreamDomain(id)}.API.>`)] },
+  };
+}
+
+/** Accounts: ours (users, JetStream, streams), and one per limited leaf
+ * user importing only what it may use (accounts.ts). */
+function accountsConfig(input: ServerConfigInput): Record<string, ConfValue> {
+  const users = mainUsers(input);
+  const { main, accounts } = leafAccounts(input.instanceId, jetStreamDomain(input.instanceId), input.leafUsers ?? [], (u) => limitedPermissions(input, u));
+  return {
+    [MAIN_ACCOUNT]: {
+      users,
+      jetstream: 'enabled',
+      ...(main.exports.length ? { exports: main.exports } : {}),
+      ...(main.imports.length ? { imports: main.imports } : {}),
+    },
+    ...accounts,
+  };
 }
 
 /** nats-server accepts JSON as configuration; emitting JSON (rather than the
@@ -109,7 +115,7 @@ export function renderConfig(input: ServerConfigInput): string {
     ports_file_dir: input.portsDir,
     // The app supervises the process; logs go to stderr, which it captures.
     logtime: true,
-    authorization: { users: configUsers(input) },
+    accounts: accountsConfig(input),
     jetstream: {
       store_dir: input.storeDir,
       domain: jetStreamDomain(input.instanceId),
@@ -134,7 +140,8 @@ export function renderConfig(input: ServerConfigInput): string {
         const url = new URL(r.url);
         url.username = encodeURIComponent(r.credentials.user);
         url.password = encodeURIComponent(r.credentials.password);
-        const remote: Record<string, ConfValue | undefined> = { url: url.toString() };
+        // Bound to our account, where JetStream and the streams are.
+        const remote: Record<string, ConfValue | undefined> = { url: url.toString(), account: MAIN_ACCOUNT };
         if (r.denyImports?.length) remote.deny_imports = r.denyImports;
         if (r.denyExports?.length) remote.deny_exports = r.denyExports;
         if (r.compression) remote.compression = { mode: r.compression };

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { moveStoreToMainAccount } from './accounts.ts';
 import { parseLeafListenLine, parsePortsFile, renderConfig } from './config.ts';
 import { dirsInUse, reclaimDataDir } from './data-dir-guard.ts';
 import type { LeafUser, NatsServerOptions, ServerPorts, ServerState, ServerStatus } from './types.ts';
@@ -132,8 +133,10 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
   /**
    * Replaces the restricted leaf users and makes the running server reload
    * its configuration (SIGHUP): no restart, so no link or client drops.
-   * nats-server applies new permissions to new connections only: a leaf
-   * already connected keeps its old ones until it reconnects.
+   * Limited users live in accounts of their own (accounts.ts): a reload
+   * that changes them briefly leaves our JetStream API without responders
+   * (2.10.27), so call this for a changed set of users only, never for a
+   * stream granted (app/instance/leaf-api.ts checks streams per call).
    * Resolves once the server says it reloaded.
    */
   async setLeafUsers(users: LeafUser[]): Promise<void> {
@@ -218,6 +221,7 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
       ...(leafPort !== undefined ? { leaf: this._ports?.leaf ?? leafPort } : {}),
     };
     const confPath = this.writeConfig();
+    moveStoreToMainAccount(this.storeDir);
 
     this.setState(this._ports ? 'restarting' : 'starting');
     this.leafPortFromLog = undefined;

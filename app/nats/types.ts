@@ -6,7 +6,8 @@ export interface Credentials {
 
 /** A leaf user that may read only some streams. */
 export interface LeafUser extends Credentials {
-  /** Streams of ours it may read. */
+  /** Streams of ours it may read. Not part of the server configuration
+   * (which never names streams): app/instance/leaf-api.ts checks each call. */
   streams: string[];
   /** Instance ids on the other side (the device itself): we may read their
    * JetStream in turn, and exchange hellos with them and no one else. */

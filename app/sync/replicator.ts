@@ -3,6 +3,7 @@ import { createInbox, type Msg, type NatsConnection } from '@nats-io/nats-core';
 import { ORIGIN_SEQ_HEADER, type Store, type StreamRef } from '../store/index.ts';
 import { findResumeSeq, isLinkError, lastOriginSeq, originSeqOf } from './remote.ts';
 import type { ReplicaState, ReplicaStatus } from './types.ts';
+import { deliverySize, headerBytes, inFlightBytes, LinkRate, PullWindow } from './window.ts';
 
 export interface ReplicatorOptions {
   store: Store;
@@ -18,13 +19,24 @@ export interface ReplicatorOptions {
   maxInFlight: number;
   pullExpiresMs: number;
   heartbeatMs: number;
+  /** Delivery rate of the link to the source, shared by its replicators;
+   * sizes pull requests and the time budgets that depend on the link. */
+  rate?: LinkRate;
   onStatus: (s: ReplicaStatus) => void;
   /** The source's JetStream stopped answering (not a refusal of one call). */
   onLinkDown?: () => void;
+  /** Deliveries are arriving from the source (at most once a second). */
+  onAlive?: () => void;
 }
 
 const encoder = new TextEncoder();
 const MAX_BACKOFF_MS = 2_000;
+/** After a link failure the next round waits for the link to be back (Sync
+ * wakes it through `linkChanged`), retrying on its own at most this rarely: on a
+ * slow, full link every attempt's API calls cross it too. */
+const LINK_BACKOFF_MS = 30_000;
+/** Upper bound of the consumer's inactivity limit at the source. */
+const MAX_INACTIVE_MS = 10 * 60_000;
 
 /** Stream sequence and consumer pending count from a JetStream ack reply
  * subject (v1: 9 tokens; v2 adds domain and account hash), split once. */
@@ -63,8 +75,11 @@ export class Replicator {
   private wake?: () => void;
   private abortRound?: (e: Error) => void;
   private readonly status: ReplicaStatus;
+  private readonly rate: LinkRate;
+  private heardAt = 0;
 
   constructor(private readonly o: ReplicatorOptions) {
+    this.rate = o.rate ?? new LinkRate();
     this.status = {
       stream: o.ref.name,
       boundary: o.ref.boundary,
@@ -84,6 +99,11 @@ export class Replicator {
 
   get sourceId(): string {
     return this.o.sourceId;
+  }
+
+  /** When the source last sent this replicator anything (0: never). */
+  get lastHeardAt(): number {
+    return this.heardAt;
   }
 
   start(): void {
@@ -106,6 +126,20 @@ export class Replicator {
     this.wake?.();
   }
 
+  /** The link went down or came back. Back: a replicator waiting between
+   * rounds starts one now. Either way a round restarts only if it has heard
+   * nothing from the source for `silentMs` (one that receives proves the
+   * link, and restarting it would have its window sent again). */
+  linkChanged(up: boolean, silentMs: number): void {
+    if (this.wake) {
+      if (!up) return;
+      this.backoffMs = 0;
+      this.wake();
+    } else if (Date.now() - this.heardAt > silentMs) {
+      this.restart(up ? 'is back' : 'is down');
+    }
+  }
+
   private set(state: ReplicaState, patch: Partial<ReplicaStatus> = {}): void {
     Object.assign(this.status, patch, { state });
     if (state !== 'error' && state !== 'offline') delete this.status.lastError;
@@ -116,19 +150,20 @@ export class Replicator {
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
+      let link = false;
       try {
         await this.round();
         this.backoffMs = 100;
       } catch (e) {
         if (this.stopped) break;
         const msg = e instanceof Error ? e.message : String(e);
-        const link = isLinkError(e);
+        link = isLinkError(e);
         this.set(link ? 'offline' : 'error', { lastError: msg });
         if (link && !/link to .* is (back|down)/.test(msg)) this.o.onLinkDown?.();
       }
       if (this.stopped) break;
       const delay = this.backoffMs;
-      this.backoffMs = Math.min(Math.max(100, this.backoffMs * 2), MAX_BACKOFF_MS);
+      this.backoffMs = Math.min(Math.max(100, this.backoffMs * 2), link ? LINK_BACKOFF_MS : MAX_BACKOFF_MS);
       await new Promise<void>((res) => {
         const t = setTimeout(res, delay);
         this.wake = () => {
@@ -162,12 +197,16 @@ export class Replicator {
     const filter = `inst.${ref.boundary}.${ref.origin}.>`;
     const startSeq = sourceIsOrigin ? lastOrigin + 1 : await findResumeSeq(sourceJsm, ref.name, filter, sourceInfo, lastOrigin);
     const meanBytes = sourceInfo.state.messages > 0 ? sourceInfo.state.bytes / sourceInfo.state.messages : 0;
+    const rate = this.rate;
     const ci = await sourceJsm.consumers.add(ref.name, {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: Math.max(1, startSeq),
       ack_policy: AckPolicy.None,
       mem_storage: true,
-      inactive_threshold: Math.max(30_000, this.o.pullExpiresMs * 3) * 1_000_000,
+      // The source deletes the consumer once no request has been open for
+      // this long. Both requests can be filled while their deliveries still
+      // cross a slow link: allow for that several times over.
+      inactive_threshold: Math.round(Math.min(MAX_INACTIVE_MS, Math.max(30_000, this.o.pullExpiresMs * 3) + 4 * rate.drainMs(2 * rate.requestBytes()))) * 1_000_000,
     });
     const pendingAtStart = ci.num_pending;
     this.set(pendingAtStart > 0 ? 'catching-up' : 'idle', {
@@ -180,9 +219,9 @@ export class Replicator {
     const next = `$JS.${this.o.sourceDomain}.API.CONSUMER.MSG.NEXT.${ref.name}.${ci.name}`;
     let inFlight = 0;
     let remotePending = pendingAtStart;
-    /** Messages asked for and not yet received, over all open pull requests. */
-    let requested = 0;
+    const window = new PullWindow(rate);
     let lastHeard = Date.now();
+    let aliveAt = 0;
     let failure: Error | undefined;
     let drained: (() => void) | undefined;
     let reported = 0;
@@ -205,14 +244,16 @@ export class Replicator {
       // Two requests are kept open while there is a backlog, so the source
       // never waits for our next request (one request per batch left ~40 %
       // of the loopback catch-up time idle); one while caught up, to keep the
-      // idle link quiet.
+      // idle link quiet. Each asks for at most `batch` messages and about
+      // two seconds of the link (window.ts): a slow link never holds more
+      // than a few seconds of our deliveries, so a round that ends (and the
+      // next that asks again) leaves little to cross twice.
       const pull = () => {
         if (failure || this.stopped) return;
         if (inFlight >= this.o.maxInFlight) return; // resumed when appends drain
-        const window = remotePending > 0 ? 2 * this.o.batch : this.o.batch;
-        if (requested + this.o.batch > window) return;
-        requested += this.o.batch;
-        const req = { batch: this.o.batch, expires: this.o.pullExpiresMs * 1_000_000, idle_heartbeat: this.o.heartbeatMs * 1_000_000 };
+        const open = remotePending > 0 ? 2 * this.o.batch : this.o.batch;
+        if (window.requested + this.o.batch > open) return;
+        const req = window.request(this.o.batch, this.o.pullExpiresMs, this.o.heartbeatMs);
         this.o.nc.publish(next, encoder.encode(JSON.stringify(req)), { reply: inbox });
       };
       // Status goes out at most every 100 ms during a catch-up (a copy per
@@ -232,25 +273,34 @@ export class Replicator {
       const watchdog = setInterval(() => {
         // Paused on our own full pipeline, nothing is asked of the source.
         if (inFlight >= this.o.maxInFlight) lastHeard = Date.now();
-        if (Date.now() - lastHeard > this.o.heartbeatMs * 2 + 1_000) end(new Error(`link to ${this.o.sourceId} stalled: no message or heartbeat for ${Date.now() - lastHeard} ms`));
+        // Heartbeats queue behind deliveries on a slow link, and a leaf that
+        // compresses sends a window in blocks: allow what is asked for to
+        // cross (twice over, at the measured rate) before calling it stalled.
+        const limit = this.o.heartbeatMs * 2 + 1_000 + 2 * rate.drainMs(inFlightBytes(window, remotePending, meanBytes));
+        if (Date.now() - lastHeard > limit) end(new Error(`link to ${this.o.sourceId} stalled: no message or heartbeat for ${Date.now() - lastHeard} ms`));
       }, Math.max(250, this.o.heartbeatMs / 2));
       const sub = this.o.nc.subscribe(inbox, {
         callback: (_e, m: Msg) => {
-          lastHeard = Date.now();
+          const now = Date.now();
+          lastHeard = now;
+          this.heardAt = now;
           const code = m.headers?.code ?? 0;
-          if (code === 100) return; // idle heartbeat: the link is alive
           if (code !== 0) {
-            // 404/408: a request ended with part of its batch unfilled (the
-            // server says how much); 409 covers both a size limit and a
-            // deleted consumer — the latter ends the round.
-            const unfilled = Number(m.headers?.get('Nats-Pending-Messages') ?? '');
-            requested = Math.max(0, requested - (Number.isFinite(unfilled) && unfilled > 0 ? unfilled : this.o.batch));
-            if (code === 404 || code === 408 || /Exceeds Max/i.test(m.headers?.description ?? '')) pull();
-            else end(new Error(`pull from ${this.o.sourceId} failed: ${code} ${m.headers?.description ?? ''}`));
+            // 100: idle heartbeat, the link is alive. 409 Batch Completed /
+            // Exceeds MaxBytes, 408 (expired): a request's normal end. Any
+            // other (a deleted consumer, …) ends the round.
+            const unfilled = Number(m.headers?.get('Nats-Pending-Messages') || NaN);
+            const outcome = window.status(code, m.headers?.description ?? '', Number.isFinite(unfilled) ? unfilled : undefined);
+            if (outcome === 'ended') pull();
+            else if (outcome === 'failed') end(new Error(`pull from ${this.o.sourceId} failed: ${code} ${m.headers?.description ?? ''}`));
             return;
           }
-          requested = Math.max(0, requested - 1);
+          if (now - aliveAt > 1_000) {
+            aliveAt = now;
+            this.o.onAlive?.();
+          }
           const ack = parseAckReply(m.reply);
+          window.delivered(deliverySize(m.subject, m.reply, m.data, headerBytes(m.headers)), ack.pending > 0, now);
           // Only deliveries of our consumer, in unbroken consumer order, of
           // the stream's own subjects are stored: anything else (a message
           // someone aimed at our inbox, a delivery lost on the way) ends the

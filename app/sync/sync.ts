@@ -5,10 +5,14 @@ import type { Store, StreamRef } from '../store/index.ts';
 import { remoteJsm } from './remote.ts';
 import { Replicator } from './replicator.ts';
 import type { Hello, PeerStatus, ReplicaStatus, SyncOptions, SyncStatus, UpstreamStatus } from './types.ts';
+import { LinkRate } from './window.ts';
 
 /** Each instance announces itself on `siot.sync.hello.<its id>`. */
 export const HELLO_SUBJECT = 'siot.sync.hello';
 const PROBE_MS = 500;
+/** A probe that timed out crossed the link and its answer did not come
+ * back: the next waits longer, doubling from 1 s up to this. */
+const MAX_PROBE_BACKOFF_MS = 30_000;
 /** Announcements follow local progress at most this often. */
 const HELLO_DEBOUNCE_MS = 2_000;
 /** Progress alone (no new stream) is announced at most this often: peers
@@ -22,6 +26,11 @@ interface Peer {
   jsm: JetStreamManager;
   reachable: boolean;
   lastSeen: number;
+  /** Delivery rate of the link to this peer, shared by its replicators. */
+  rate: LinkRate;
+  probing: boolean;
+  probeBackoffMs: number;
+  nextProbeAt: number;
 }
 
 export interface SyncEvents {
@@ -110,7 +119,7 @@ export class Sync extends EventEmitter<SyncEvents> {
     this.timers.push(setInterval(() => this.update(), this.opts.scanIntervalMs));
     // Unreachable peers are probed often: while the link is down the probe
     // is answered by our own server, and a link that comes back is used at once.
-    this.timers.push(setInterval(() => void this.probe(), PROBE_MS));
+    this.timers.push(setInterval(() => this.probe(), PROBE_MS));
     this.store.on('stream', () => this.announceSoon(HELLO_DEBOUNCE_MS));
     this.store.on('progress', () => this.announceSoon(PROGRESS_DEBOUNCE_MS));
     this.announce();
@@ -172,8 +181,8 @@ export class Sync extends EventEmitter<SyncEvents> {
       this.announceSoon();
       void remoteJsm(this.nc, h.domain).then((jsm) => {
         if (this.peers.has(h.id) || this.stopped) return;
-        this.peers.set(h.id, { hello: h, jsm, reachable: false, lastSeen: Date.now() });
-        void this.probe();
+        this.peers.set(h.id, { hello: h, jsm, reachable: false, lastSeen: Date.now(), rate: new LinkRate(), probing: false, probeBackoffMs: 0, nextProbeAt: 0 });
+        this.probe();
       });
       return;
     }
@@ -184,14 +193,19 @@ export class Sync extends EventEmitter<SyncEvents> {
     this.scheduleEmit();
   }
 
-  /** Reachability changes only on what JetStream itself answers. A link that
-   * went down or came back may have lost a pull request with it, so every
-   * replicator fed by that peer starts over (and resumes from what is stored). */
+  /** Reachability changes on what JetStream itself answers, and on
+   * deliveries arriving. A link that went down or came back may have lost a
+   * pull request with it, so replicators fed by that peer start over (and
+   * resume from what is stored), except those hearing from it: a round that
+   * receives is the best proof the link works, and restarting it would send
+   * its window again. */
   private setReachable(peer: Peer, reachable: boolean): void {
     if (peer.reachable === reachable) return;
     peer.reachable = reachable;
+    peer.probeBackoffMs = 0;
+    peer.nextProbeAt = 0;
     for (const r of this.replicators.values()) {
-      if (r.sourceId === peer.hello.id) r.restart(reachable ? 'is back' : 'is down');
+      if (r.sourceId === peer.hello.id) r.linkChanged(reachable, 2 * this.opts.heartbeatMs);
     }
     if (reachable) {
       this.announce();
@@ -200,15 +214,29 @@ export class Sync extends EventEmitter<SyncEvents> {
     this.scheduleEmit();
   }
 
-  private async probe(): Promise<void> {
+  /** One probe in flight per unreachable peer. While the leaf is down our
+   * own server answers at once (no responders; nothing crosses a link), so
+   * those repeat every 500 ms and a link that comes back is used at once. A
+   * probe that times out crossed a slow or full link: the next waits 1 s,
+   * then twice as long each time, up to 30 s, so probes and their answers
+   * never crowd a link that is busy delivering. */
+  private probe(): void {
+    const now = Date.now();
     for (const peer of this.peers.values()) {
-      if (peer.reachable || this.stopped) continue;
-      try {
-        await peer.jsm.getAccountInfo();
-        this.setReachable(peer, true);
-      } catch {
-        // Still down (or never directly reachable).
-      }
+      if (peer.reachable || peer.probing || this.stopped || now < peer.nextProbeAt) continue;
+      peer.probing = true;
+      peer.jsm.getAccountInfo().then(
+        () => {
+          peer.probing = false;
+          this.setReachable(peer, true);
+        },
+        () => {
+          peer.probing = false;
+          const slow = Date.now() - now > 1_000;
+          peer.probeBackoffMs = slow ? Math.min(MAX_PROBE_BACKOFF_MS, Math.max(1_000, peer.probeBackoffMs * 2)) : 0;
+          peer.nextProbeAt = Date.now() + peer.probeBackoffMs;
+        },
+      );
     }
   }
 
@@ -273,11 +301,14 @@ export class Sync extends EventEmitter<SyncEvents> {
       maxInFlight: this.opts.maxInFlight,
       pullExpiresMs: this.opts.pullExpiresMs,
       heartbeatMs: this.opts.heartbeatMs,
+      rate: peer.rate,
       onStatus: (st) => {
         this.replicaStatus.set(st.stream, st);
         this.scheduleEmit();
       },
       onLinkDown: () => this.setReachable(peer, false),
+      // Deliveries prove the link: no probe needed to call it reachable.
+      onAlive: () => this.setReachable(peer, true),
     });
     this.replicators.set(ref.name, r);
     if (!this.stopped) r.start();

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -24,6 +24,25 @@ describe('NatsServer', () => {
     const jsm = await jetstreamManager(nc);
     const info = await jsm.getAccountInfo();
     expect(info.domain).toBe(jetStreamDomain('alpha'));
+  });
+
+  it('keeps the streams of a data dir from before the named account (JetStream moved from $G to SIOT)', async () => {
+    const dataDir = tempDir('acct');
+    cleanups.push(() => removeDir(dataDir));
+    const first = await startTestServer('acct', { dataDir });
+    let nc = await connectToServer(first.server, 'test');
+    await (await jetstreamManager(nc)).streams.add({ name: 'kept', subjects: ['kept.>'] });
+    await nc.request('kept.x', new TextEncoder().encode('v'));
+    await nc.close();
+    await first.dispose();
+    // The layout a data dir had when JetStream lived in the global account.
+    const js = join(first.server.storeDir, 'jetstream');
+    renameSync(join(js, 'SIOT'), join(js, '$G'));
+    const again = await startTestServer('acct', { dataDir });
+    cleanups.push(again.dispose);
+    nc = await connectToServer(again.server, 'test');
+    cleanups.push(() => nc.close());
+    expect((await (await jetstreamManager(nc)).streams.info('kept')).state.messages).toBe(1);
   });
 
   it('refuses clients without the credentials', async () => {

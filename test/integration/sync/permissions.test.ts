@@ -53,13 +53,21 @@ describe('sync: what a peer may reach', () => {
     await waitFor('the laptop link', () => lapAtHub.streams.info('inst_devB_hub').then(() => true, () => false));
 
     // A stream created for A's boundary after A connected (a device nested
-    // under A) is granted at once, and effective from A's next connection:
-    // nats-server applies reloaded permissions to new connections only.
+    // under A) is granted at once, and readable over the link A already has.
+    const leafLinks = async () => {
+      const z = (await (await fetch(`http://127.0.0.1:${hub.server.ports.monitor}/leafz`)).json()) as { leafs?: Array<{ account: string; ip: string; port: number }> };
+      // A reconnect would come from another source port.
+      return (z.leafs ?? []).filter((l) => l.account === 'leaf_devA').map((l) => `${l.ip}:${l.port}`);
+    };
+    const linkBefore = await leafLinks();
+    expect(linkBefore).toHaveLength(1);
     await hub.store.createNode('devA', 'device', [floatPoint('pollPeriod', 1_000)], 'ioA');
     expect(hub.store.streamRefs().some((r) => r.name === 'inst_ioA_hub')).toBe(true);
-    link.cut();
-    link.restore();
     await waitFor('device A to get the nested device', () => devA.store.state.nodePoint('ioA', 'pollPeriod', '0') !== undefined);
     expect(devA.store.state.nodePoint('devB', 'pollPeriod', '0')).toBeUndefined();
+    expect(await leafLinks()).toEqual(linkBefore);
+    // Granting changed no configuration: a reload that changes accounts
+    // briefly leaves the hub's own JetStream API without responders.
+    expect(hub.server.recentLog.filter((l) => /Reloaded/.test(l))).toEqual([]);
   });
 });

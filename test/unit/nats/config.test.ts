@@ -21,7 +21,8 @@ describe('nats-server config', () => {
     const conf = JSON.parse(renderConfig({ ...base, maxFileStore: 1024, syncInterval: 'always' })) as Record<string, unknown>;
     expect(conf).toMatchObject({ host: '127.0.0.1', http: '127.0.0.1:-1', port: -1 });
     expect(conf.jetstream).toEqual({ store_dir: '/data/js', domain: 'siot_dev-1', max_memory_store: 64 * 1024 * 1024, max_file_store: 1024, sync_interval: 'always' });
-    expect(conf.authorization).toEqual({ users: [{ user: 'app', password: 'p"w\\x' }] });
+    expect(conf.accounts).toEqual({ SIOT: { users: [{ user: 'app', password: 'p"w\\x' }], jetstream: 'enabled' } });
+    expect(conf.authorization).toBeUndefined();
     expect(conf.leafnodes).toBeUndefined();
   });
 
@@ -35,19 +36,46 @@ describe('nats-server config', () => {
         leafUsers: [{ user: 'devA', password: 'y', streams: ['inst_a_hub'], peerIds: ['a'] }],
         leafRemotes: [{ url: 'nats-leaf://10.0.0.2:7422', credentials: { user: 'u', password: 'p@ss/word' }, denyImports: ['p.>'], denyExports: ['inst.>'], compression: 's2_fast' }],
       }),
-    ) as { leafnodes: Record<string, unknown>; authorization: { users: Array<Record<string, unknown>> } };
+    ) as { leafnodes: Record<string, unknown>; accounts: Record<string, { users: Array<Record<string, unknown>>; imports?: unknown[]; exports?: unknown[] }> };
     expect(conf.leafnodes).toMatchObject({ host: '127.0.0.1', port: -1, advertise: '127.0.0.1:1', reconnect_interval: '500ms' });
     const [remote] = conf.leafnodes.remotes as Array<Record<string, unknown>>;
-    expect(remote).toEqual({ url: 'nats-leaf://u:p%40ss%2Fword@10.0.0.2:7422', deny_imports: ['p.>'], deny_exports: ['inst.>'], compression: { mode: 's2_fast' } });
-    const [, limited, leaf] = conf.authorization.users;
+    expect(remote).toEqual({ url: 'nats-leaf://u:p%40ss%2Fword@10.0.0.2:7422', account: 'SIOT', deny_imports: ['p.>'], deny_exports: ['inst.>'], compression: { mode: 's2_fast' } });
+    const [, leaf] = conf.accounts.SIOT?.users ?? [];
+    const [limited] = conf.accounts.leaf_devA?.users ?? [];
     expect((leaf?.permissions as { publish: { deny: string[] } }).publish.deny).toEqual(
       expect.arrayContaining(['p.>', 'ep.>', 'inst.>', '$JS.siot_dev-1.API.STREAM.DELETE.>', '$JS.siot_dev-1.API.STREAM.PURGE.>']),
     );
-    const allow = (limited?.permissions as { publish: { allow: string[] }; subscribe: { allow: string[] } });
-    expect(allow.publish.allow).toContain('$JS.siot_dev-1.API.CONSUMER.CREATE.inst_a_hub');
-    expect(allow.publish.allow.some((s) => /STREAM\.(DELETE|LIST|NAMES)|inst_b/.test(s))).toBe(false);
-    expect(allow.publish.allow).toContain('siot.sync.hello.a');
+    const allow = (limited?.permissions as { publish: { allow: string[]; deny: string[] }; subscribe: { allow: string[] } });
+    // Which streams it reads is up to our leaf API (app/instance); the
+    // permissions never name streams, so they never need a reload.
+    expect(allow.publish.allow).toEqual(['$JS.siot_dev-1.API.>', '$JS.API.>', 'siot.sync.hello.a', '_R_.>', '_INBOX.>']);
+    expect(allow.publish.deny).toEqual(expect.arrayContaining(['$JS.siot_dev-1.API.STREAM.DELETE.>', '$JS.siot_dev-1.API.STREAM.PURGE.>', '$JS.siot_dev-1.API.STREAM.LIST', '$JS.API.STREAM.PURGE.>']));
     expect(allow.subscribe.allow).toEqual(['siot.sync.hello.dev-1', '_INBOX.>', '$JS.siot_a.API.>']);
+  });
+
+  it('confines each limited leaf user to an account of its own that imports only the read API and hellos', () => {
+    const conf = JSON.parse(
+      renderConfig({ ...base, leafPort: -1, leafCredentials: { user: 'leaf', password: 'x' }, leafUsers: [{ user: 'devA', password: 'y', streams: ['inst_a_hub'], peerIds: ['a'] }] }),
+    ) as { accounts: Record<string, { imports?: Array<Record<string, unknown>>; exports?: Array<Record<string, unknown>> }> };
+    const limited = conf.accounts.leaf_devA;
+    const imported = (limited?.imports ?? []).map((i) => JSON.stringify(i));
+    // Its calls go to our leaf API (which checks streams; none are named
+    // here, so granting one needs no reload), pull requests to JetStream.
+    expect(imported).toContain(JSON.stringify({ service: { account: 'SIOT', subject: 'siot.leafapi.leaf_devA.>' }, to: '$JS.siot_dev-1.API.>' }));
+    expect(imported).toContain(JSON.stringify({ service: { account: 'SIOT', subject: '$JS.API.CONSUMER.MSG.NEXT.*.*' }, to: '$JS.siot_dev-1.API.CONSUMER.MSG.NEXT.*.*' }));
+    expect(imported).toContain(JSON.stringify({ stream: { account: 'SIOT', subject: 'siot.sync.hello.dev-1' } }));
+    expect(imported.some((i) => /inst_|STREAM\.|ACCOUNT|META|SERVER/.test(i))).toBe(false);
+    expect(limited?.exports).toEqual([
+      { service: '$JS.siot_a.API.>', accounts: ['SIOT'], response_type: 'stream', response_threshold: '10m' },
+      { stream: 'siot.sync.hello.a', accounts: ['SIOT'] },
+    ]);
+    const main = conf.accounts.SIOT;
+    expect(main?.imports).toEqual([
+      { service: { account: 'leaf_devA', subject: '$JS.siot_a.API.>' } },
+      { stream: { account: 'leaf_devA', subject: 'siot.sync.hello.a' } },
+    ]);
+    expect(main?.exports).toContainEqual({ service: 'siot.leafapi.leaf_devA.>', accounts: ['leaf_devA'] });
+    expect(main?.exports).toContainEqual({ service: '$JS.API.CONSUMER.MSG.NEXT.*.*', accounts: ['leaf_devA'], response_type: 'stream', response_threshold: '10m' });
   });
 
   it('reads the ports the server chose', () => {

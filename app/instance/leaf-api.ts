@@ -1,0 +1,110 @@
+import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
+import { LEAF_API_PREFIX, leafAccountName } from '../nats/index.ts';
+import type { Store } from '../store/index.ts';
+import type { BoundaryLeafUser } from './types.ts';
+
+/**
+ * Which stream a call of a limited leaf account reads, from its JetStream
+ * API path (after `$JS.API.`): `null` for a call that names none (account
+ * info), `undefined` for anything that is not a read we offer (stream
+ * changes, listings, …).
+ */
+export function leafApiStream(path: string): string | null | undefined {
+  const t = path.split('.');
+  const [a, b, c] = t;
+  const stream = (i: number, len: (n: number) => boolean) => (len(t.length) && t[i] ? t[i] : undefined);
+  if (path === 'INFO') return null;
+  if (a === 'STREAM' && b === 'INFO') return stream(2, (n) => n === 3);
+  if (a === 'STREAM' && b === 'MSG' && c === 'GET') return stream(3, (n) => n === 4);
+  if (a === 'DIRECT' && b === 'GET') return stream(2, (n) => n >= 3);
+  if (a === 'CONSUMER' && b === 'CREATE') return stream(2, (n) => n >= 3); // .<name>.<filter subject>
+  if (a === 'CONSUMER' && (b === 'INFO' || b === 'DELETE')) return stream(2, (n) => n === 4);
+  if (a === 'CONSUMER' && b === 'MSG' && c === 'NEXT') return stream(3, (n) => n === 5);
+  return undefined;
+}
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/** Why a call is refused, or undefined to forward it. */
+export function leafApiRefusal(path: string, data: Uint8Array, allowed: ReadonlySet<string> | undefined): string | undefined {
+  const stream = leafApiStream(path);
+  if (stream === undefined) return `${path} is not offered to this device`;
+  if (stream !== null && !allowed?.has(stream)) return `stream ${stream} is not readable by this device`;
+  if (path.startsWith('CONSUMER.CREATE.')) {
+    // A push consumer would deliver to a subject of the caller's choosing,
+    // in our account (we make the call): only pull consumers.
+    try {
+      const req = JSON.parse(decoder.decode(data)) as { config?: { deliver_subject?: string; deliver_group?: string } };
+      if (req.config?.deliver_subject || req.config?.deliver_group) return 'only pull consumers may be created';
+    } catch {
+      return 'unreadable consumer configuration';
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Our JetStream as limited leaf users see it (accounts.ts). Their calls
+ * arrive on `siot.leafapi.<account>.<API path>`; a read of a stream the
+ * device may read now is forwarded to JetStream with the caller's reply
+ * (a `_R_` subject nats-server made, which maps back to the device), so
+ * answers and pull deliveries go straight back. Anything else is answered
+ * with a JetStream-style error. Streams granted later (a device nested
+ * below one of its boundaries) are readable at once, over the link the
+ * device already has: no configuration reload, which on nats-server 2.10
+ * would reach new connections only (permissions) or briefly leave our own
+ * JetStream API without responders (accounts).
+ */
+export class LeafApi {
+  private sub?: Subscription;
+  private readonly allowed = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly store: Store,
+    private readonly users: BoundaryLeafUser[],
+  ) {}
+
+  async start(): Promise<void> {
+    this.sub = this.nc.subscribe(`${LEAF_API_PREFIX}.*.>`, { callback: (_e, m) => this.onCall(m) });
+    await this.nc.flush();
+    this.store.on('stream', () => this.update());
+    this.update();
+  }
+
+  stop(): void {
+    this.sub?.unsubscribe();
+  }
+
+  /** Streams each user may read: its boundaries and the devices nested
+   * below them. (The users themselves are the server's configuration, set
+   * at start.) */
+  private update(): void {
+    const refs = this.store.streamRefs();
+    for (const u of this.users) {
+      const mine = refs.filter((r) => u.boundaries.includes(r.boundary) || this.store.state.ancestors(r.boundary).some((a) => u.boundaries.includes(a)));
+      this.allowed.set(leafAccountName(u.user), new Set(mine.map((r) => r.name)));
+    }
+  }
+
+  private onCall(m: Msg): void {
+    if (!m.reply?.startsWith('_R_.')) return; // only calls that came through an account import
+    const t = m.subject.split('.');
+    const account = t[2] ?? '';
+    const path = t.slice(3).join('.');
+    // Pull requests reach JetStream through their own import (accounts.ts).
+    if (path.startsWith('CONSUMER.MSG.NEXT.')) return;
+    const refusal = leafApiRefusal(path, m.data, this.allowed.get(account));
+    if (refusal) {
+      m.respond(encoder.encode(JSON.stringify({ type: 'io.nats.jetstream.api.v1.error', error: { code: 403, err_code: 10_000, description: refusal } })));
+      return;
+    }
+    // Asked as ours (the device account has no JetStream), answered as is:
+    // status, headers and body.
+    this.nc.request(`$JS.API.${path}`, m.data, { timeout: 10_000 }).then(
+      (r) => m.respond(r.data, r.headers ? { headers: r.headers } : undefined),
+      () => undefined, // the device's own call times out
+    );
+  }
+}

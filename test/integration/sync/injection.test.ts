@@ -1,0 +1,65 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { AckPolicy, jetstreamManager } from '@nats-io/jetstream';
+import { floatPoint, pointFloat, type Point } from '../../../app/siot/index.ts';
+import { FAST_SYNC, Topology, waitFor } from '../../helpers/topology.ts';
+
+let topo = new Topology();
+afterEach(async () => {
+  await topo.dispose();
+  topo = new Topology();
+});
+
+describe('sync: a limited device cannot make the hub store anything', () => {
+  it('pull replies and push deliveries aimed at hub stream or write-API subjects leave the hub streams unchanged', async () => {
+    const hub = await topo.instances.start({
+      instanceId: 'hub',
+      leafPort: -1,
+      leafUsers: [{ user: 'devA', password: 'secret-a', boundaries: ['devA'] }],
+      sync: { ...FAST_SYNC, role: 'hub' },
+    });
+    await hub.store.createNode('hub', 'device', [], 'devA');
+    await hub.store.writeNodePoints('devA', [floatPoint('pollPeriod', 250)]);
+    const hubJsm = await jetstreamManager(hub.nc);
+    const link = await topo.proxyTo(hub);
+    const devA = await topo.instances.start({
+      instanceId: 'devA',
+      peers: [{ url: link.url, credentials: { user: 'devA', password: 'secret-a' } }],
+      sync: { ...FAST_SYNC, role: 'device', want: 'own' },
+    });
+    await waitFor('device A to get its configuration', () => {
+      const p = devA.store.state.nodePoint('devA', 'pollPeriod', '0')?.point;
+      return p !== undefined && pointFloat(p as Point) === 250;
+    });
+    const before = await Promise.all(['inst_hub_hub', 'inst_devA_hub'].map((s) => hubJsm.streams.info(s).then((i) => i.state.messages)));
+
+    // Device A, acting on purpose: consumers on the stream it may read, and
+    // pull requests whose reply is a subject the hub itself stores or serves.
+    const atHub = await jetstreamManager(devA.nc, { domain: 'siot_hub', checkAPI: false, timeout: 2_000 });
+    const consumer = () => atHub.consumers.add('inst_devA_hub', { ack_policy: AckPolicy.None, mem_storage: true, inactive_threshold: 30_000_000_000 });
+    const next = (name: string) => `$JS.siot_hub.API.CONSUMER.MSG.NEXT.inst_devA_hub.${name}`;
+    const req = new TextEncoder().encode(JSON.stringify({ batch: 10, expires: 2_000_000_000 }));
+    // Control: with an inbox reply the same request is answered with a delivery.
+    const answered = await devA.nc.request(next((await consumer()).name), req, { timeout: 3_000, noMux: true }).then(
+      (m) => m.subject === 'inst.devA.hub.devA.p.pollPeriod.0',
+      () => false,
+    );
+    expect(answered).toBe(true);
+    for (const reply of ['inst.hub.hub.hub.p.injected.0', 'inst.devA.hub.devA.p.injected.0', 'p.hub.injected.0', 'p.devA.injected.0']) {
+      const ci = await consumer();
+      expect(ci.num_pending).toBeGreaterThan(0);
+      devA.nc.publish(next(ci.name), req, { reply });
+    }
+    await devA.nc.flush();
+    // A push consumer delivers to a subject of its creator's choosing (it is
+    // created, but delivers into device A's account, not the hub's).
+    for (const deliver of ['inst.hub.hub.hub.p.pushed.0', 'p.hub.pushed.0']) {
+      await atHub.consumers.add('inst_devA_hub', { ack_policy: AckPolicy.None, deliver_subject: deliver, mem_storage: true }).catch(() => undefined);
+    }
+    await new Promise((r) => setTimeout(r, 1_500));
+
+    const after = await Promise.all(['inst_hub_hub', 'inst_devA_hub'].map((s) => hubJsm.streams.info(s).then((i) => i.state.messages)));
+    expect(after).toEqual(before);
+    expect(hub.store.state.nodePoint('hub', 'injected', '0')).toBeUndefined();
+    expect(hub.store.state.nodePoint('devA', 'injected', '0')).toBeUndefined();
+  });
+});
