@@ -225,7 +225,10 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
 
     this.setState(this._ports ? 'restarting' : 'starting');
     this.leafPortFromLog = undefined;
-    const child = spawn(this.opts.binary, ['-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Its own process group (POSIX): Ctrl-C in the terminal reaches only us,
+    // and we stop the server in order instead of seeing it "crash" mid-quit.
+    // An orphan left by a killed app is reclaimed at the next start.
+    const child = spawn(this.opts.binary, ['-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'], detached: process.platform !== 'win32' });
     this.child = child;
     live.add(child);
     if (child.pid !== undefined) writeFileSync(join(dataDir, 'nats-server.pid'), `${child.pid}\n`);
