@@ -35,8 +35,15 @@ try {
   log(`  bulk ${fmt(cold.bulkSec, 3)} s, per-subject ${fmt(cold.perSubjectSec, 3)} s`);
 
   log('sync on loopback: link up to first message, catch-up of 100,000 points, live latency');
-  const sync = await benchSyncCatchUp(100_000);
-  log(`  first message ${sync.firstMessageMs.map((x) => fmt(x)).join('/')} ms, ${fmt(sync.pointsPerSec)} points/s`);
+  // Three fresh pairs: on two shared cores one run varies by ±15 %.
+  const syncRuns = [];
+  for (let i = 0; i < 3; i++) {
+    const r = await benchSyncCatchUp(100_000);
+    log(`  first message ${r.firstMessageMs.map((x) => fmt(x)).join('/')} ms, ${fmt(r.pointsPerSec)} points/s`);
+    syncRuns.push(r);
+  }
+  const byRate = [...syncRuns].sort((a, b) => a.pointsPerSec - b.pointsPerSec);
+  const sync = byRate[1] as (typeof syncRuns)[number];
 
   const cpu = cpus()[0]?.model ?? 'unknown';
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
@@ -88,15 +95,16 @@ restores), the laptop's pull replicator (app/sync). All three processes' work sh
 
 | what | result |
 | --- | --- |
-| link up → first replicated message (3 cuts) | ${sync.firstMessageMs.map((x) => `${fmt(x)} ms`).join(' / ')} |
-| catch-up of ${fmt(sync.points)} points written while away: link up → all stored | ${fmt(sync.catchUpSec, 2)} s |
-| **transfer rate (first to last replicated point)** | **${fmt(sync.pointsPerSec)} points/s** |
+| link up → first replicated message (3 cuts in each of 3 runs) | ${syncRuns.flatMap((r) => r.firstMessageMs).map((x) => `${fmt(x)} ms`).join(' / ')} |
+| catch-up of ${fmt(sync.points)} points written while away: link up → all stored (median run) | ${fmt(sync.catchUpSec, 2)} s |
+| transfer rate (first to last replicated point), 3 runs | ${syncRuns.map((r) => fmt(r.pointsPerSec)).join(' / ')} points/s |
+| **transfer rate, median** | **${fmt(sync.pointsPerSec)} points/s** (goal ${sync.pointsPerSec >= 50_000 ? 'met' : 'not met'}) |
 | live: device write → laptop merged state (20 writes, median / max) | ${fmt(med(sync.liveMs), 1)} / ${fmt(Math.max(...sync.liveMs), 1)} ms |
 
 The transfer rate is bound by acknowledged, ordered appends on the laptop (each carries \`Siot-Seq\` and
 \`Nats-Expected-Last-Sequence\`): pulling alone across the leaf moved 161,000 msg/s here, pulling and
-appending with no store work 59,000 msg/s. With device, laptop and the app on the same 2 cores the
-replicator stays around 40,000 points/s, short of the 50,000 goal; see docs/sync-decision.md.
+appending with no store work 59,000 msg/s. Device, laptop and the app share the same 2 cores, so runs
+vary; see docs/sync-decision.md for the pull window (sized to the measured link rate) and its history.
 
 Why the bulk load is slower than SQLite's: every tip crosses a socket as a NATS message (subject, reply
 subject, payload): delivering 100,000 of them into a fresh Node process alone takes 0.5-0.7 s here
