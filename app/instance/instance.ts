@@ -50,6 +50,8 @@ export class Instance {
     readonly credentials: InstanceCredentials,
     readonly sync: Sync | undefined,
     private readonly leafApi?: LeafApi,
+    /** Ours in the trusted peers' account (with a leaf listener). */
+    private readonly peersNc?: NatsConnection,
   ) {}
 
   static async start(opts: InstanceOptions): Promise<Instance> {
@@ -71,8 +73,13 @@ export class Instance {
     });
     await server.start();
     let nc: NatsConnection | undefined;
+    let peersNc: NatsConnection | undefined;
     try {
       nc = await connectToServer(server, `siot-store-${identity.id}`);
+      // Peers that dial our leaf listener with its own user live in an
+      // account of their own (app/nats/accounts.ts): sync hears and calls
+      // them through this connection.
+      if (opts.leafPort !== undefined) peersNc = await connectToServer(server, `siot-peers-${identity.id}`, { peers: true });
       const store = await Store.open({
         nc,
         instanceId: identity.id,
@@ -81,17 +88,18 @@ export class Instance {
         ...(opts.maxMsgsPerSubject !== undefined ? { maxMsgsPerSubject: opts.maxMsgsPerSubject } : {}),
       });
       let leafApi: LeafApi | undefined;
-      if (opts.leafUsers?.length) {
-        leafApi = new LeafApi(nc, store, opts.leafUsers);
+      if (opts.leafUsers?.length || peersNc) {
+        leafApi = new LeafApi(nc, store, opts.leafUsers ?? [], peersNc !== undefined);
         await leafApi.start();
       }
       let sync: Sync | undefined;
       if (opts.sync !== false) {
-        sync = new Sync(store, nc, jetStreamDomain(identity.id), opts.sync ?? {});
+        sync = new Sync(store, nc, jetStreamDomain(identity.id), opts.sync ?? {}, peersNc ? [peersNc] : []);
         await sync.start();
       }
-      return new Instance(identity.id, server, nc, store, credentials, sync, leafApi);
+      return new Instance(identity.id, server, nc, store, credentials, sync, leafApi, peersNc);
     } catch (e) {
+      await peersNc?.close().catch(() => undefined);
       await nc?.close().catch(() => undefined);
       await server.stop();
       throw e;
@@ -118,6 +126,7 @@ export class Instance {
     await this.sync?.stop();
     this.leafApi?.stop();
     await this.store.close();
+    await this.peersNc?.drain().catch(() => undefined);
     await this.nc.drain().catch(() => undefined);
     await this.server.stop();
   }

@@ -1,5 +1,5 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
-import { LEAF_API_PREFIX, leafAccountName } from '../nats/index.ts';
+import { LEAF_API_PREFIX, leafAccountName, PEERS_ACCOUNT } from '../nats/index.ts';
 import type { Store } from '../store/index.ts';
 import type { BoundaryLeafUser } from './types.ts';
 
@@ -26,11 +26,13 @@ export function leafApiStream(path: string): string | null | undefined {
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
-/** Why a call is refused, or undefined to forward it. */
-export function leafApiRefusal(path: string, data: Uint8Array, allowed: ReadonlySet<string> | undefined): string | undefined {
+/** Why a call is refused, or undefined to forward it. `allowed`: the
+ * streams the caller may read, `'all'` for a trusted peer (every stream,
+ * still read-only and pull consumers only). */
+export function leafApiRefusal(path: string, data: Uint8Array, allowed: ReadonlySet<string> | 'all' | undefined): string | undefined {
   const stream = leafApiStream(path);
-  if (stream === undefined) return `${path} is not offered to this device`;
-  if (stream !== null && !allowed?.has(stream)) return `stream ${stream} is not readable by this device`;
+  if (stream === undefined) return `${path} is not offered to this ${allowed === 'all' ? 'peer' : 'device'}`;
+  if (stream !== null && allowed !== 'all' && !allowed?.has(stream)) return `stream ${stream} is not readable by this device`;
   if (path.startsWith('CONSUMER.CREATE.')) {
     // A push consumer would deliver to a subject of the caller's choosing,
     // in our account (we make the call): only pull consumers.
@@ -45,9 +47,10 @@ export function leafApiRefusal(path: string, data: Uint8Array, allowed: Readonly
 }
 
 /**
- * Our JetStream as limited leaf users see it (accounts.ts). Their calls
+ * Our JetStream as leaf users see it (accounts.ts): the trusted peers'
+ * account (PEERS_ACCOUNT, every stream) and the limited ones. Their calls
  * arrive on `siot.leafapi.<account>.<API path>`; a read of a stream the
- * device may read now is forwarded to JetStream with the caller's reply
+ * caller may read now is forwarded to JetStream with the caller's reply
  * (a `_R_` subject nats-server made, which maps back to the device), so
  * answers and pull deliveries go straight back. Anything else is answered
  * with a JetStream-style error. Streams granted later (a device nested
@@ -58,13 +61,17 @@ export function leafApiRefusal(path: string, data: Uint8Array, allowed: Readonly
  */
 export class LeafApi {
   private sub?: Subscription;
-  private readonly allowed = new Map<string, Set<string>>();
+  private readonly allowed = new Map<string, Set<string> | 'all'>();
 
+  /** `trusted`: our leaf listener's own user exists (PEERS_ACCOUNT). */
   constructor(
     private readonly nc: NatsConnection,
     private readonly store: Store,
     private readonly users: BoundaryLeafUser[],
-  ) {}
+    trusted = false,
+  ) {
+    if (trusted) this.allowed.set(PEERS_ACCOUNT, 'all');
+  }
 
   async start(): Promise<void> {
     this.sub = this.nc.subscribe(`${LEAF_API_PREFIX}.*.>`, { callback: (_e, m) => this.onCall(m) });

@@ -40,19 +40,68 @@ export function streamReadImports(stream: string): string[] {
   ];
 }
 
+/** Account the instance's own (trusted) leaf user is confined to: laptops
+ * and other full peers. It reaches our JetStream like a limited account
+ * (through the leaf API, which lets it read every stream, and pull requests
+ * through their import), so a reply subject chosen by a peer can never be
+ * one of our stream or write-API subjects either. Unlike a limited account
+ * it imports nothing into ours: its peers are not known in advance, and a
+ * wildcard import of their JetStream API (`$JS.*.API.>`) collides with the
+ * imports of our own API under `$JS.<domain>.API.>` (nats-server refuses
+ * that as an import cycle). Our own code joins it instead, with a second
+ * connection (`peersClientUser`) that hears the peers' hellos and calls
+ * their JetStream (app/sync). */
+export const PEERS_ACCOUNT = 'SIOT_PEERS';
+
+/** The user our own code connects to PEERS_ACCOUNT with (same password as
+ * the client user). */
+export function peersClientUser(clientUser: string): string {
+  return `${clientUser}_peers`;
+}
+
+/** A leaf account's user: who logs in and with which permissions. */
+export interface LeafAccountUser {
+  user: string;
+  password: string;
+  permissions?: ConfValue;
+}
+
+/** What a leaf account imports of ours: JetStream calls through the leaf
+ * API, pull requests directly, and our hellos. A peer calls us as
+ * `$JS.<our domain>.API.…`, imported under that name (which also tells the
+ * peer's server to send such calls here). Once a leaf with its own
+ * JetStream domain connects, nats-server maps those subjects to
+ * `$JS.API.…` in this account before imports apply (2.10.27), so the same
+ * imports exist under those names too; they also keep nats-server from
+ * answering "not enabled" for an account without JetStream. Pull requests
+ * go to JetStream directly: their deliveries must keep their subjects. */
+function leafAccountImports(name: string, domain: string, hello: string): ConfValue[] {
+  return [
+    ...[`$JS.${domain}.API`, '$JS.API'].flatMap((local) => [
+      { service: { account: MAIN_ACCOUNT, subject: `${LEAF_API_PREFIX}.${name}.>` }, to: `${local}.>` },
+      { service: { account: MAIN_ACCOUNT, subject: '$JS.API.CONSUMER.MSG.NEXT.*.*' }, to: `${local}.CONSUMER.MSG.NEXT.*.*` },
+    ]),
+    { stream: { account: MAIN_ACCOUNT, subject: hello } },
+  ];
+}
+
 /**
- * Accounts for boundary-limited leaf users (a hub serving many customers'
- * devices). Each user gets an account of its own, so nothing it sends can
- * land in the main account except through what that account imports:
+ * Accounts for leaf users: the trusted one (PEERS_ACCOUNT, when `trusted`
+ * users are given) and boundary-limited ones (a hub serving many customers'
+ * devices), each limited user in an account of its own. Nothing a leaf
+ * sends can land in the main account except through what its account
+ * imports:
  * - its calls to our JetStream (`$JS.<our domain>.API.>`), as a service
  *   answered by our leaf API (see LEAF_API_PREFIX), which forwards only
- *   reads of the streams the device may read now. Replies of a service
- *   import go to a subject nats-server makes up (`_R_.…`) and map back to
- *   the caller's reply in the leaf account, so a reply subject chosen by the
- *   device can never be one of our stream (or write API) subjects;
+ *   reads (of every stream for the trusted account, of the streams the
+ *   device may read now for a limited one). Replies of a service import go
+ *   to a subject nats-server makes up (`_R_.…`) and map back to the
+ *   caller's reply in the leaf account, so a reply subject chosen by the
+ *   peer can never be one of our stream (or write API) subjects;
  * - our hellos (`siot.sync.hello.<us>`), as a stream.
- * The main account imports in turn the device's JetStream API (so our sync
- * can pull from it) and its hellos.
+ * The main account imports in turn a limited device's JetStream API (so
+ * our sync can pull from it) and its hellos; the trusted account's peers
+ * are reached by our second connection (PEERS_ACCOUNT).
  *
  * None of this depends on the streams: granting a stream changes no
  * configuration. A reload that changes accounts (a user added or removed)
@@ -65,9 +114,10 @@ export function leafAccounts(
   domain: string,
   users: readonly LeafUser[],
   permissionsFor: (u: LeafUser) => ConfValue,
+  trusted: readonly LeafAccountUser[] = [],
 ): { main: { exports: ConfValue[]; imports: ConfValue[] }; accounts: Record<string, ConfValue> } {
-  if (users.length === 0) return { main: { exports: [], imports: [] }, accounts: {} };
-  const names = users.map((u) => leafAccountName(u.user));
+  const names = [...(trusted.length ? [PEERS_ACCOUNT] : []), ...users.map((u) => leafAccountName(u.user))];
+  if (names.length === 0) return { main: { exports: [], imports: [] }, accounts: {} };
   const hello = `siot.sync.hello.${instanceId}`;
   const streamed = { response_type: 'stream', response_threshold: RESPONSE_THRESHOLD };
   const exports: ConfValue[] = [
@@ -77,6 +127,12 @@ export function leafAccounts(
   ];
   const imports: ConfValue[] = [];
   const accounts: Record<string, ConfValue> = {};
+  if (trusted.length) {
+    accounts[PEERS_ACCOUNT] = {
+      users: trusted.map((u) => ({ user: u.user, password: u.password, ...(u.permissions ? { permissions: u.permissions } : {}) })),
+      imports: leafAccountImports(PEERS_ACCOUNT, domain, hello),
+    };
+  }
   const seenPeers = new Set<string>();
   for (const u of users) {
     const name = leafAccountName(u.user);
@@ -90,21 +146,7 @@ export function leafAccounts(
     }
     accounts[name] = {
       users: [{ user: u.user, password: u.password, permissions: permissionsFor(u) }],
-      imports: [
-        // A device calls us as `$JS.<our domain>.API.…`, imported under that
-        // name (which also tells the device's server to send such calls
-        // here). Once a leaf with its own JetStream domain connects,
-        // nats-server maps those subjects to `$JS.API.…` in this account
-        // before imports apply (2.10.27), so the same imports exist under
-        // those names too; they also keep nats-server from answering "not
-        // enabled" for an account without JetStream. Pull requests go to
-        // JetStream directly: their deliveries must keep their subjects.
-        ...[`$JS.${domain}.API`, '$JS.API'].flatMap((local) => [
-          { service: { account: MAIN_ACCOUNT, subject: `${LEAF_API_PREFIX}.${name}.>` }, to: `${local}.>` },
-          { service: { account: MAIN_ACCOUNT, subject: '$JS.API.CONSUMER.MSG.NEXT.*.*' }, to: `${local}.CONSUMER.MSG.NEXT.*.*` },
-        ]),
-        { stream: { account: MAIN_ACCOUNT, subject: hello } },
-      ],
+      imports: leafAccountImports(name, domain, hello),
       exports: peers.flatMap((id) => [
         { service: `$JS.${peerDomain(id)}.API.>`, accounts: [MAIN_ACCOUNT], ...streamed },
         { stream: `siot.sync.hello.${id}`, accounts: [MAIN_ACCOUNT] },

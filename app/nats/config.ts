@@ -1,4 +1,4 @@
-import { leafAccounts, MAIN_ACCOUNT, streamReadImports, type ConfValue } from './accounts.ts';
+import { leafAccounts, MAIN_ACCOUNT, peersClientUser, streamReadImports, type ConfValue, type LeafAccountUser } from './accounts.ts';
 import type { LeafUser, ServerConfigInput } from './types.ts';
 
 /** JetStream domain for an instance. The domain becomes a subject token
@@ -45,25 +45,28 @@ export function jetStreamWriteApi(domain: string): string[] {
   ];
 }
 
-/** Users of the main account: our own client, and the leaf user trusted
- * instances (a laptop) dial in with. The leaf user reads our streams through
- * our JetStream API but may not change them: every instance writes only its
- * own log, and the live API stays local to each instance. (Leaf connections
+/** Users of the peers account (PEERS_ACCOUNT, accounts.ts): the leaf user
+ * trusted instances (a laptop, another full peer) dial in with, and our own
+ * second connection there (app/sync hears the peers' hellos and calls their
+ * JetStream through it). The leaf user reads all our streams through our
+ * leaf API but may not change them: every instance writes only its own log,
+ * and the live API stays local to each instance. Its own account keeps the
+ * reply subjects of its pull requests out of ours. (Leaf connections
  * authenticate against these users; `leafnodes.authorization` takes no
  * permissions in 2.10.) */
-function mainUsers(input: ServerConfigInput): ConfValue[] {
-  const users: ConfValue[] = [{ user: input.clientCredentials.user, password: input.clientCredentials.password }];
-  if (input.leafCredentials) {
-    users.push({
+function trustedUsers(input: ServerConfigInput): LeafAccountUser[] {
+  if (!input.leafCredentials) return [];
+  return [
+    {
       user: input.leafCredentials.user,
       password: input.leafCredentials.password,
       permissions: {
         publish: { deny: [...LOCAL_ONLY_SUBJECTS, ...jetStreamWriteApi(jetStreamDomain(input.instanceId)), '$JS.API.>'] },
         subscribe: { deny: LOCAL_ONLY_SUBJECTS },
       },
-    });
-  }
-  return users;
+    },
+    { user: peersClientUser(input.clientCredentials.user), password: input.clientCredentials.password },
+  ];
 }
 
 /** Permissions of a boundary-limited leaf user, inside its own account (see
@@ -86,11 +89,18 @@ function limitedPermissions(input: ServerConfigInput, u: LeafUser): ConfValue {
   };
 }
 
-/** Accounts: ours (users, JetStream, streams), and one per limited leaf
- * user importing only what it may use (accounts.ts). */
+/** Accounts: ours (our client, JetStream, streams), the trusted peers' and
+ * one per limited leaf user, each importing only what it may use
+ * (accounts.ts). */
 function accountsConfig(input: ServerConfigInput): Record<string, ConfValue> {
-  const users = mainUsers(input);
-  const { main, accounts } = leafAccounts(input.instanceId, jetStreamDomain(input.instanceId), input.leafUsers ?? [], (u) => limitedPermissions(input, u));
+  const users: ConfValue[] = [{ user: input.clientCredentials.user, password: input.clientCredentials.password }];
+  const { main, accounts } = leafAccounts(
+    input.instanceId,
+    jetStreamDomain(input.instanceId),
+    input.leafUsers ?? [],
+    (u) => limitedPermissions(input, u),
+    trustedUsers(input),
+  );
   return {
     [MAIN_ACCOUNT]: {
       users,

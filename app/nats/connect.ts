@@ -3,10 +3,11 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { NatsServer } from './server.ts';
 
 /** A client of our own server that outlives server restarts: it reconnects
- * forever, and restarts keep the port, so nothing needs to re-wire it. */
-export async function connectToServer(server: NatsServer, name: string): Promise<NatsConnection> {
+ * forever, and restarts keep the port, so nothing needs to re-wire it.
+ * `peers`: in the trusted peers' account (accounts.ts, PEERS_ACCOUNT). */
+export async function connectToServer(server: NatsServer, name: string, opts: { peers?: boolean } = {}): Promise<NatsConnection> {
   return connect({
-    ...server.clientConnectOptions(name),
+    ...server.clientConnectOptions(name, opts.peers ?? false),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     reconnectJitter: 100,

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { moveStoreToMainAccount } from './accounts.ts';
+import { moveStoreToMainAccount, peersClientUser } from './accounts.ts';
 import { parseLeafListenLine, parsePortsFile, renderConfig } from './config.ts';
 import { dirsInUse, reclaimDataDir } from './data-dir-guard.ts';
 import type { LeafUser, NatsServerOptions, ServerPorts, ServerState, ServerStatus } from './types.ts';
@@ -191,11 +191,14 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
     return ports;
   }
 
-  /** Options for `@nats-io/transport-node` connect(). */
-  clientConnectOptions(name: string): { servers: string; user: string; pass: string; name: string } {
+  /** Options for `@nats-io/transport-node` connect(); `peers`: as our own
+   * user in the trusted peers' account (PEERS_ACCOUNT, needs leaf
+   * credentials: the account exists only with a leaf listener). */
+  clientConnectOptions(name: string, peers = false): { servers: string; user: string; pass: string; name: string } {
+    if (peers && !this.opts.leafCredentials) throw new Error('the peers account exists only with leafCredentials (a leaf listener)');
     return {
       servers: this.url,
-      user: this.opts.clientCredentials.user,
+      user: peers ? peersClientUser(this.opts.clientCredentials.user) : this.opts.clientCredentials.user,
       pass: this.opts.clientCredentials.password,
       name,
     };

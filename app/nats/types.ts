@@ -42,7 +42,7 @@ export interface ServerConfigInput {
   leafAdvertise?: string;
   clientCredentials: Credentials;
   /** Credentials remote instances use on our leaf listener; this user may
-   * read every stream. */
+   * read every stream, from an account of its own (PEERS_ACCOUNT). */
   leafCredentials?: Credentials;
   /** Further leaf users, each allowed to read only the streams named (a hub
    * serving many customers' devices gives each device its own). */

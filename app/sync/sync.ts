@@ -23,6 +23,10 @@ const decoder = new TextDecoder();
 
 interface Peer {
   hello: Hello;
+  /** The connection its hellos came in on: its JetStream is called there. */
+  nc: NatsConnection;
+  /** When a hello last came in on each connection. */
+  heardOn: Map<NatsConnection, number>;
   jsm: JetStreamManager;
   reachable: boolean;
   lastSeen: number;
@@ -77,7 +81,8 @@ export class Sync extends EventEmitter<SyncEvents> {
   private readonly replicators = new Map<string, Replicator>();
   private readonly replicaStatus = new Map<string, ReplicaStatus>();
   private localJsm?: JetStreamManager;
-  private sub?: Subscription;
+  private subs: Subscription[] = [];
+  private readonly conns: NatsConnection[];
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   private updating?: Promise<void>;
@@ -92,8 +97,13 @@ export class Sync extends EventEmitter<SyncEvents> {
     private readonly nc: NatsConnection,
     private readonly domain: string,
     opts: SyncOptions = {},
+    /** Further connections of ours to our own server in other accounts
+     * (the trusted peers' account, app/nats/accounts.ts): peers heard on one
+     * are called on it. Our hellos reach those accounts by their imports. */
+    peerConns: readonly NatsConnection[] = [],
   ) {
     super();
+    this.conns = [nc, ...peerConns];
     this.opts = {
       role: opts.role ?? 'instance',
       want: opts.want ?? 'all',
@@ -108,13 +118,17 @@ export class Sync extends EventEmitter<SyncEvents> {
 
   async start(): Promise<void> {
     this.localJsm = await jetstreamManager(this.nc);
-    this.sub = this.nc.subscribe(`${HELLO_SUBJECT}.*`, {
-      callback: (_e, m) => {
-        const h = parseHello(m.data);
-        if (h && h.id !== this.store.instanceId && m.subject === `${HELLO_SUBJECT}.${h.id}`) this.onHello(h);
-      },
-    });
-    await this.nc.flush();
+    for (const nc of this.conns) {
+      this.subs.push(
+        nc.subscribe(`${HELLO_SUBJECT}.*`, {
+          callback: (_e, m) => {
+            const h = parseHello(m.data);
+            if (h && h.id !== this.store.instanceId && m.subject === `${HELLO_SUBJECT}.${h.id}`) this.onHello(h, nc);
+          },
+        }),
+      );
+    }
+    await Promise.all(this.conns.map((nc) => nc.flush()));
     this.timers.push(setInterval(() => this.announce(), this.opts.helloIntervalMs));
     this.timers.push(setInterval(() => this.update(), this.opts.scanIntervalMs));
     // Unreachable peers are probed often: while the link is down the probe
@@ -130,7 +144,7 @@ export class Sync extends EventEmitter<SyncEvents> {
     for (const t of this.timers) clearInterval(t);
     clearTimeout(this.emitTimer);
     clearTimeout(this.helloTimer);
-    this.sub?.unsubscribe();
+    for (const sub of this.subs) sub.unsubscribe();
     await this.updating;
     await Promise.all([...this.replicators.values()].map((r) => r.stop()));
     this.replicators.clear();
@@ -174,23 +188,41 @@ export class Sync extends EventEmitter<SyncEvents> {
     this.helloTimer.unref();
   }
 
-  private onHello(h: Hello): void {
+  private onHello(h: Hello, nc: NatsConnection): void {
     const known = this.peers.get(h.id);
     if (!known) {
       // A newcomer learns about us at once rather than at our next interval.
       this.announceSoon();
-      void remoteJsm(this.nc, h.domain).then((jsm) => {
+      void remoteJsm(nc, h.domain).then((jsm) => {
         if (this.peers.has(h.id) || this.stopped) return;
-        this.peers.set(h.id, { hello: h, jsm, reachable: false, lastSeen: Date.now(), rate: new LinkRate(), probing: false, probeBackoffMs: 0, nextProbeAt: 0 });
+        this.peers.set(h.id, { hello: h, nc, heardOn: new Map([[nc, Date.now()]]), jsm, reachable: false, lastSeen: Date.now(), rate: new LinkRate(), probing: false, probeBackoffMs: 0, nextProbeAt: 0 });
         this.probe();
       });
       return;
     }
+    // Heard on another of our connections (the peer now dials us, or we it)
+    // while unreachable and silent where we knew it: call it there from now on.
+    known.heardOn.set(nc, Date.now());
+    const silent = Date.now() - (known.heardOn.get(known.nc) ?? 0) > 2 * this.opts.helloIntervalMs;
+    if (known.nc !== nc && !known.reachable && silent) void this.repoint(known, nc);
     const newStreams = Object.keys(h.seqs).some((s) => !(s in known.hello.seqs));
     known.hello = h;
     known.lastSeen = Date.now();
     if (newStreams) this.update();
     this.scheduleEmit();
+  }
+
+  private async repoint(peer: Peer, nc: NatsConnection): Promise<void> {
+    peer.nc = nc;
+    const jsm = await remoteJsm(nc, peer.hello.domain);
+    if (peer.nc !== nc || this.stopped) return;
+    peer.jsm = jsm;
+    const stale = [...this.replicators.entries()].filter(([, r]) => r.sourceId === peer.hello.id);
+    for (const [name] of stale) this.replicators.delete(name);
+    await Promise.all(stale.map(([, r]) => r.stop()));
+    peer.probeBackoffMs = 0;
+    peer.nextProbeAt = 0;
+    this.probe();
   }
 
   /** Reachability changes on what JetStream itself answers, and on
@@ -291,7 +323,7 @@ export class Sync extends EventEmitter<SyncEvents> {
   private startReplicator(ref: StreamRef, peer: Peer): void {
     const r = new Replicator({
       store: this.store,
-      nc: this.nc,
+      nc: peer.nc,
       localJsm: this.localJsm as JetStreamManager,
       sourceJsm: peer.jsm,
       sourceDomain: peer.hello.domain,

@@ -63,3 +63,78 @@ describe('sync: a limited device cannot make the hub store anything', () => {
     expect(hub.store.state.nodePoint('devA', 'injected', '0')).toBeUndefined();
   });
 });
+
+describe('sync: a trusted peer cannot make the hub store anything either', () => {
+  it('pull replies aimed at hub stream or write-API subjects by a peer on the hub’s own leaf user leave the hub streams unchanged', async () => {
+    const hub = await topo.instances.start({ instanceId: 'hub', leafPort: -1, sync: { ...FAST_SYNC, role: 'hub' } });
+    await hub.store.createNode('hub', 'device', [], 'devA');
+    await hub.store.writeNodePoints('devA', [floatPoint('pollPeriod', 250)]);
+    await hub.store.writeNodePoints('hub', [floatPoint('pollPeriod', 500)]);
+    const hubJsm = await jetstreamManager(hub.nc);
+    const link = await topo.proxyTo(hub);
+    // A laptop (or another full peer) with the hub's own leaf user: it syncs
+    // everything, both ways.
+    const lap = await topo.instances.start({
+      instanceId: 'lap',
+      leafPort: -1,
+      peers: [{ url: link.url, credentials: hub.credentials.leaf }],
+      sync: { ...FAST_SYNC, role: 'laptop' },
+    });
+    await waitFor('the laptop to get the hub configuration', () => {
+      const p = lap.store.state.nodePoint('devA', 'pollPeriod', '0')?.point;
+      return p !== undefined && pointFloat(p as Point) === 250 && lap.store.state.nodePoint('hub', 'pollPeriod', '0') !== undefined;
+    });
+    await lap.store.writeNodePoints('devA', [floatPoint('offset', 7)]);
+    await waitFor('the hub to get the laptop write', () => hub.store.state.nodePoint('devA', 'offset', '0')?.instance === 'lap');
+    await waitFor('the laptop to be safe to disconnect', () => lap.sync?.status().safeToDisconnect === true);
+    const streams = ['inst_hub_hub', 'inst_devA_hub', 'inst_devA_lap'];
+    const before = await Promise.all(streams.map((s) => hubJsm.streams.info(s).then((i) => i.state.messages)));
+
+    // The laptop, acting on purpose: consumers on the hub's streams (all of
+    // which it may read) and pull requests whose reply is a subject the hub
+    // itself stores or serves.
+    const atHub = await jetstreamManager(lap.nc, { domain: 'siot_hub', checkAPI: false, timeout: 2_000 });
+    const consumer = (stream: string) => atHub.consumers.add(stream, { ack_policy: AckPolicy.None, mem_storage: true, inactive_threshold: 30_000_000_000 });
+    const next = (stream: string, name: string) => `$JS.siot_hub.API.CONSUMER.MSG.NEXT.${stream}.${name}`;
+    const req = new TextEncoder().encode(JSON.stringify({ batch: 10, expires: 2_000_000_000 }));
+    // Control 1: with an inbox reply the same request is answered with a delivery.
+    const control = await consumer('inst_hub_hub');
+    const answered = await lap.nc.request(next('inst_hub_hub', control.name), req, { timeout: 3_000, noMux: true }).then(
+      (m) => m.subject.startsWith('inst.hub.hub.'),
+      () => false,
+    );
+    expect(answered).toBe(true);
+    const sent: Array<{ stream: string; name: string }> = [];
+    for (const stream of ['inst_hub_hub', 'inst_devA_hub']) {
+      for (const reply of ['inst.hub.hub.hub.p.injected.0', 'inst.devA.hub.devA.p.injected.0', 'p.hub.injected.0', 'p.devA.injected.0']) {
+        const ci = await consumer(stream);
+        expect(ci.num_pending).toBeGreaterThan(0);
+        lap.nc.publish(next(stream, ci.name), req, { reply });
+        sent.push({ stream, name: ci.name });
+      }
+    }
+    await lap.nc.flush();
+    for (const deliver of ['inst.hub.hub.hub.p.pushed.0', 'p.hub.pushed.0']) {
+      await atHub.consumers.add('inst_hub_hub', { ack_policy: AckPolicy.None, deliver_subject: deliver, mem_storage: true }).catch(() => undefined);
+    }
+    // Control 2: every one of those requests reached the hub's JetStream,
+    // which delivered (to the reply subject the laptop chose).
+    await waitFor('the hub JetStream to deliver to every injected reply', async () => {
+      const infos = await Promise.all(sent.map((c) => hubJsm.consumers.info(c.stream, c.name)));
+      return infos.every((i) => i.delivered.consumer_seq > 0);
+    });
+    await new Promise((r) => setTimeout(r, 1_500));
+
+    const after = await Promise.all(streams.map((s) => hubJsm.streams.info(s).then((i) => i.state.messages)));
+    expect(after).toEqual(before);
+    expect(hub.store.state.nodePoint('hub', 'injected', '0')).toBeUndefined();
+    expect(hub.store.state.nodePoint('devA', 'injected', '0')).toBeUndefined();
+    expect(hub.store.state.nodePoint('hub', 'pushed', '0')).toBeUndefined();
+    // The link still syncs afterwards.
+    await lap.store.writeNodePoints('devA', [floatPoint('offset', 8)]);
+    await waitFor('the hub to get the next laptop write', () => {
+      const p = hub.store.state.nodePoint('devA', 'offset', '0')?.point;
+      return p !== undefined && pointFloat(p as Point) === 8;
+    });
+  });
+});

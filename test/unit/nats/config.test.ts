@@ -40,7 +40,8 @@ describe('nats-server config', () => {
     expect(conf.leafnodes).toMatchObject({ host: '127.0.0.1', port: -1, advertise: '127.0.0.1:1', reconnect_interval: '500ms' });
     const [remote] = conf.leafnodes.remotes as Array<Record<string, unknown>>;
     expect(remote).toEqual({ url: 'nats-leaf://u:p%40ss%2Fword@10.0.0.2:7422', account: 'SIOT', deny_imports: ['p.>'], deny_exports: ['inst.>'], compression: { mode: 's2_fast' } });
-    const [, leaf] = conf.accounts.SIOT?.users ?? [];
+    expect(conf.accounts.SIOT?.users).toEqual([{ user: 'app', password: 'p"w\\x' }]);
+    const [leaf] = conf.accounts.SIOT_PEERS?.users ?? [];
     const [limited] = conf.accounts.leaf_devA?.users ?? [];
     expect((leaf?.permissions as { publish: { deny: string[] } }).publish.deny).toEqual(
       expect.arrayContaining(['p.>', 'ep.>', 'inst.>', '$JS.siot_dev-1.API.STREAM.DELETE.>', '$JS.siot_dev-1.API.STREAM.PURGE.>']),
@@ -75,7 +76,31 @@ describe('nats-server config', () => {
       { stream: { account: 'leaf_devA', subject: 'siot.sync.hello.a' } },
     ]);
     expect(main?.exports).toContainEqual({ service: 'siot.leafapi.leaf_devA.>', accounts: ['leaf_devA'] });
-    expect(main?.exports).toContainEqual({ service: '$JS.API.CONSUMER.MSG.NEXT.*.*', accounts: ['leaf_devA'], response_type: 'stream', response_threshold: '10m' });
+    // (SIOT_PEERS: the trusted leaf user's account, given leafCredentials.)
+    expect(main?.exports).toContainEqual({ service: '$JS.API.CONSUMER.MSG.NEXT.*.*', accounts: ['SIOT_PEERS', 'leaf_devA'], response_type: 'stream', response_threshold: '10m' });
+  });
+
+  it('confines the trusted leaf user to the peers account, which imports the leaf API and hellos and exports nothing to ours', () => {
+    const conf = JSON.parse(renderConfig({ ...base, leafPort: -1, leafCredentials: { user: 'leaf', password: 'x' } })) as {
+      accounts: Record<string, { users?: Array<Record<string, unknown>>; imports?: Array<Record<string, unknown>>; exports?: Array<Record<string, unknown>> }>;
+    };
+    expect(Object.keys(conf.accounts).sort()).toEqual(['SIOT', 'SIOT_PEERS']);
+    const peers = conf.accounts.SIOT_PEERS;
+    expect(peers?.users?.map((u) => u.user)).toEqual(['leaf', 'app_peers']);
+    expect(peers?.users?.[1]).toEqual({ user: 'app_peers', password: 'p"w\\x' });
+    const deny = (peers?.users?.[0]?.permissions as { publish: { deny: string[] }; subscribe: { deny: string[] } });
+    expect(deny.publish.deny).toEqual(expect.arrayContaining(['p.>', 'ep.>', 'inst.>', 'up.>', 'nodes.>', '$JS.API.>', '$JS.siot_dev-1.API.STREAM.DELETE.>']));
+    expect(deny.subscribe.deny).toEqual(['p.>', 'ep.>', 'inst.>', 'up.>', 'nodes.>']);
+    const imported = (peers?.imports ?? []).map((i) => JSON.stringify(i));
+    expect(imported).toContain(JSON.stringify({ service: { account: 'SIOT', subject: 'siot.leafapi.SIOT_PEERS.>' }, to: '$JS.siot_dev-1.API.>' }));
+    expect(imported).toContain(JSON.stringify({ service: { account: 'SIOT', subject: 'siot.leafapi.SIOT_PEERS.>' }, to: '$JS.API.>' }));
+    expect(imported).toContain(JSON.stringify({ service: { account: 'SIOT', subject: '$JS.API.CONSUMER.MSG.NEXT.*.*' }, to: '$JS.siot_dev-1.API.CONSUMER.MSG.NEXT.*.*' }));
+    expect(imported).toContain(JSON.stringify({ stream: { account: 'SIOT', subject: 'siot.sync.hello.dev-1' } }));
+    expect(peers?.exports).toBeUndefined();
+    // Nothing of the peers' account reaches ours by an import (our sync
+    // joins it with its own connection).
+    expect(conf.accounts.SIOT?.imports).toBeUndefined();
+    expect(conf.accounts.SIOT?.exports).toContainEqual({ service: 'siot.leafapi.SIOT_PEERS.>', accounts: ['SIOT_PEERS'] });
   });
 
   it('reads the ports the server chose', () => {

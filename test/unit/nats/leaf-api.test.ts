@@ -25,4 +25,13 @@ describe('leaf API: what a limited device may call', () => {
     expect(leafApiRefusal('CONSUMER.CREATE.inst_a_hub.c1', enc({ config: { deliver_subject: 'inst.hub.hub.x' } }), mine)).toMatch(/pull consumers/);
     expect(leafApiRefusal('CONSUMER.CREATE.inst_a_hub.c1', new TextEncoder().encode('{'), mine)).toMatch(/unreadable/);
   });
+
+  it('lets a trusted peer read every stream, still read-only and with pull consumers only', () => {
+    expect(leafApiRefusal('STREAM.INFO.inst_b_hub', new Uint8Array(), 'all')).toBeUndefined();
+    expect(leafApiRefusal('CONSUMER.CREATE.inst_hub_hub.c1', enc({ config: { ack_policy: 'none' } }), 'all')).toBeUndefined();
+    expect(leafApiRefusal('CONSUMER.CREATE.inst_hub_hub.c1', enc({ config: { deliver_subject: 'inst.hub.hub.x' } }), 'all')).toMatch(/pull consumers/);
+    for (const p of ['STREAM.PURGE.inst_hub_hub', 'STREAM.DELETE.inst_hub_hub', 'STREAM.CREATE.x', 'STREAM.MSG.DELETE.inst_hub_hub', 'ACCOUNT.PURGE.x']) {
+      expect(leafApiRefusal(p, new Uint8Array(), 'all')).toMatch(/not offered/);
+    }
+  });
 });
