@@ -49,9 +49,10 @@ export class Instance {
     readonly store: Store,
     readonly credentials: InstanceCredentials,
     readonly sync: Sync | undefined,
-    private readonly leafApi?: LeafApi,
-    /** Ours in the trusted peers' account (with a leaf listener). */
-    private readonly peersNc?: NatsConnection,
+    private readonly leafApi: LeafApi,
+    /** Ours in the peers' account (app/nats/accounts.ts): other instances'
+     * JetStream (`$JS.<their domain>.API`) is reached through this one. */
+    readonly peersNc: NatsConnection,
   ) {}
 
   static async start(opts: InstanceOptions): Promise<Instance> {
@@ -76,10 +77,10 @@ export class Instance {
     let peersNc: NatsConnection | undefined;
     try {
       nc = await connectToServer(server, `siot-store-${identity.id}`);
-      // Peers that dial our leaf listener with its own user live in an
-      // account of their own (app/nats/accounts.ts): sync hears and calls
-      // them through this connection.
-      if (opts.leafPort !== undefined) peersNc = await connectToServer(server, `siot-peers-${identity.id}`, { peers: true });
+      // Peers live in an account of their own (app/nats/accounts.ts):
+      // those that dial our leaf listener with its own user, and those we
+      // dial. Sync hears and calls them through this connection.
+      peersNc = await connectToServer(server, `siot-peers-${identity.id}`, { peers: true });
       const store = await Store.open({
         nc,
         instanceId: identity.id,
@@ -87,14 +88,11 @@ export class Instance {
         ...(opts.diskBudgetBytes !== undefined ? { diskBudgetBytes: opts.diskBudgetBytes } : {}),
         ...(opts.maxMsgsPerSubject !== undefined ? { maxMsgsPerSubject: opts.maxMsgsPerSubject } : {}),
       });
-      let leafApi: LeafApi | undefined;
-      if (opts.leafUsers?.length || peersNc) {
-        leafApi = new LeafApi(nc, store, opts.leafUsers ?? [], peersNc !== undefined);
-        await leafApi.start();
-      }
+      const leafApi = new LeafApi(nc, store, opts.leafUsers ?? []);
+      await leafApi.start();
       let sync: Sync | undefined;
       if (opts.sync !== false) {
-        sync = new Sync(store, nc, jetStreamDomain(identity.id), opts.sync ?? {}, peersNc ? [peersNc] : []);
+        sync = new Sync(store, nc, jetStreamDomain(identity.id), opts.sync ?? {}, [peersNc]);
         await sync.start();
       }
       return new Instance(identity.id, server, nc, store, credentials, sync, leafApi, peersNc);
@@ -124,9 +122,9 @@ export class Instance {
    * connection, then the server. */
   async stop(): Promise<void> {
     await this.sync?.stop();
-    this.leafApi?.stop();
+    this.leafApi.stop();
     await this.store.close();
-    await this.peersNc?.drain().catch(() => undefined);
+    await this.peersNc.drain().catch(() => undefined);
     await this.nc.drain().catch(() => undefined);
     await this.server.stop();
   }

@@ -63,14 +63,14 @@ export class LeafApi {
   private sub?: Subscription;
   private readonly allowed = new Map<string, Set<string> | 'all'>();
 
-  /** `trusted`: our leaf listener's own user exists (PEERS_ACCOUNT). */
+  /** The peers' account (PEERS_ACCOUNT: peers on our own leaf user, and
+   * those we dial) reads every stream; each limited account its own. */
   constructor(
     private readonly nc: NatsConnection,
     private readonly store: Store,
     private readonly users: BoundaryLeafUser[],
-    trusted = false,
   ) {
-    if (trusted) this.allowed.set(PEERS_ACCOUNT, 'all');
+    this.allowed.set(PEERS_ACCOUNT, 'all');
   }
 
   async start(): Promise<void> {

@@ -40,11 +40,15 @@ export function streamReadImports(stream: string): string[] {
   ];
 }
 
-/** Account the instance's own (trusted) leaf user is confined to: laptops
- * and other full peers. It reaches our JetStream like a limited account
- * (through the leaf API, which lets it read every stream, and pull requests
- * through their import), so a reply subject chosen by a peer can never be
- * one of our stream or write-API subjects either. Unlike a limited account
+/** Account of the peers we trust with all our streams: those that dial our
+ * leaf listener with its own user (laptops, other full peers), and those we
+ * dial (every leaf remote is bound to it; otherwise the instance we dial
+ * would send into our main account, where a pull request's reply subject
+ * can be one of our stream subjects and our write API answers). It reaches
+ * our JetStream like a limited account (through the leaf API, which lets it
+ * read every stream, and pull requests through their import), so a reply
+ * subject chosen by a peer can never be one of our stream or write-API
+ * subjects either. Unlike a limited account
  * it imports nothing into ours: its peers are not known in advance, and a
  * wildcard import of their JetStream API (`$JS.*.API.>`) collides with the
  * imports of our own API under `$JS.<domain>.API.>` (nats-server refuses

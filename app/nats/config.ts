@@ -1,4 +1,4 @@
-import { leafAccounts, MAIN_ACCOUNT, peersClientUser, streamReadImports, type ConfValue, type LeafAccountUser } from './accounts.ts';
+import { leafAccounts, MAIN_ACCOUNT, PEERS_ACCOUNT, peersClientUser, streamReadImports, type ConfValue, type LeafAccountUser } from './accounts.ts';
 import type { LeafUser, ServerConfigInput } from './types.ts';
 
 /** JetStream domain for an instance. The domain becomes a subject token
@@ -45,17 +45,19 @@ export function jetStreamWriteApi(domain: string): string[] {
   ];
 }
 
-/** Users of the peers account (PEERS_ACCOUNT, accounts.ts): the leaf user
- * trusted instances (a laptop, another full peer) dial in with, and our own
- * second connection there (app/sync hears the peers' hellos and calls their
- * JetStream through it). The leaf user reads all our streams through our
- * leaf API but may not change them: every instance writes only its own log,
- * and the live API stays local to each instance. Its own account keeps the
- * reply subjects of its pull requests out of ours. (Leaf connections
- * authenticate against these users; `leafnodes.authorization` takes no
- * permissions in 2.10.) */
+/** Users of the peers account (PEERS_ACCOUNT, accounts.ts): our own second
+ * connection there (app/sync hears the peers' hellos and calls their
+ * JetStream through it) and, with a leaf listener, the leaf user trusted
+ * instances (a laptop, another full peer) dial in with. The leaf user reads
+ * all our streams through our leaf API but may not change them: every
+ * instance writes only its own log, and the live API stays local to each
+ * instance. Its own account keeps the reply subjects of its pull requests
+ * out of ours. (Leaf connections authenticate against these users;
+ * `leafnodes.authorization` takes no permissions in 2.10.) The account
+ * exists on every instance: the remotes we dial are bound to it too. */
 function trustedUsers(input: ServerConfigInput): LeafAccountUser[] {
-  if (!input.leafCredentials) return [];
+  const ours: LeafAccountUser = { user: peersClientUser(input.clientCredentials.user), password: input.clientCredentials.password };
+  if (!input.leafCredentials) return [ours];
   return [
     {
       user: input.leafCredentials.user,
@@ -65,7 +67,7 @@ function trustedUsers(input: ServerConfigInput): LeafAccountUser[] {
         subscribe: { deny: LOCAL_ONLY_SUBJECTS },
       },
     },
-    { user: peersClientUser(input.clientCredentials.user), password: input.clientCredentials.password },
+    ours,
   ];
 }
 
@@ -150,8 +152,11 @@ export function renderConfig(input: ServerConfigInput): string {
         const url = new URL(r.url);
         url.username = encodeURIComponent(r.credentials.user);
         url.password = encodeURIComponent(r.credentials.password);
-        // Bound to our account, where JetStream and the streams are.
-        const remote: Record<string, ConfValue | undefined> = { url: url.toString(), account: MAIN_ACCOUNT };
+        // Bound to the peers' account, not ours: whatever the instance we
+        // dial sends (a pull request whose reply names one of our stream
+        // subjects, a call of our write API) reaches our JetStream only
+        // through that account's imports, as for peers that dial us.
+        const remote: Record<string, ConfValue | undefined> = { url: url.toString(), account: PEERS_ACCOUNT };
         if (r.denyImports?.length) remote.deny_imports = r.denyImports;
         if (r.denyExports?.length) remote.deny_exports = r.denyExports;
         if (r.compression) remote.compression = { mode: r.compression };

@@ -192,10 +192,8 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
   }
 
   /** Options for `@nats-io/transport-node` connect(); `peers`: as our own
-   * user in the trusted peers' account (PEERS_ACCOUNT, needs leaf
-   * credentials: the account exists only with a leaf listener). */
+   * user in the peers' account (PEERS_ACCOUNT). */
   clientConnectOptions(name: string, peers = false): { servers: string; user: string; pass: string; name: string } {
-    if (peers && !this.opts.leafCredentials) throw new Error('the peers account exists only with leafCredentials (a leaf listener)');
     return {
       servers: this.url,
       user: peers ? peersClientUser(this.opts.clientCredentials.user) : this.opts.clientCredentials.user,

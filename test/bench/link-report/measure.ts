@@ -16,7 +16,7 @@ import { NODES, POINTS_24H, type Bytes, type CatchUpResult, type IdleResult, typ
  */
 function rttProbe(p: Pair, out: Array<[number, number | null]>, t0: number): Promise<void> {
   const sent = Date.now();
-  return p.lap.nc.request(`$JS.siot_${p.dev.id}.API.INFO`, new Uint8Array(0), { timeout: 300_000 }).then(
+  return p.lap.peersNc.request(`$JS.siot_${p.dev.id}.API.INFO`, new Uint8Array(0), { timeout: 300_000 }).then(
     () => void out.push([Math.round((sent - t0) / 1000), (Date.now() - sent) / 1000]),
     () => void out.push([Math.round((sent - t0) / 1000), null]),
   );

@@ -37,7 +37,7 @@ describe('sync: what a peer may reach', () => {
     await waitFor('the hub to collect device A history', () => hub.store.state.nodePoint('devA', 'temperature', '0') !== undefined);
 
     // Through its leaf, device A reaches A's streams at the hub and nothing else.
-    const atHub = await jetstreamManager(devA.nc, { domain: 'siot_hub', checkAPI: false, timeout: 1_500 });
+    const atHub = await jetstreamManager(devA.peersNc, { domain: 'siot_hub', checkAPI: false, timeout: 1_500 });
     await waitFor('A to read its stream at the hub', () => atHub.streams.info('inst_devA_hub').then((i) => i.state.messages > 0, () => false));
     await expect(atHub.streams.info('inst_devB_hub')).rejects.toThrow();
     await expect(atHub.consumers.add('inst_devB_hub', {})).rejects.toThrow();
@@ -49,7 +49,7 @@ describe('sync: what a peer may reach', () => {
     // Control: the hub's own leaf user (a trusted laptop) reads B's stream, so
     // the refusals above come from device A's permissions.
     const lap = await topo.instances.start({ instanceId: 'lap', peers: [{ url: (await topo.proxyTo(hub)).url, credentials: hub.credentials.leaf }], sync: false });
-    const lapAtHub = await jetstreamManager(lap.nc, { domain: 'siot_hub', checkAPI: false, timeout: 1_500 });
+    const lapAtHub = await jetstreamManager(lap.peersNc, { domain: 'siot_hub', checkAPI: false, timeout: 1_500 });
     await waitFor('the laptop link', () => lapAtHub.streams.info('inst_devB_hub').then(() => true, () => false));
 
     // A stream created for A's boundary after A connected (a device nested

@@ -80,9 +80,10 @@ describe('sync over a slow link', () => {
 
   it('probes a silent peer one call at a time, backing off, instead of every 500 ms', async () => {
     const { lap, link } = await slowPair();
-    // Every call of the laptop's to the device's JetStream, as published (a
-    // silent link may be reset before what it held crosses).
-    const watcher = await connectToServer(lap.server, 'watcher');
+    // Every call of the laptop’s to the device’s JetStream, as published in
+    // the peers’ account its remote is bound to (a silent link may be reset
+    // before what it held crosses).
+    const watcher = await connectToServer(lap.server, 'watcher', { peers: true });
     const calls = new Map<string, number>();
     watcher.subscribe('$JS.siot_dev.API.>', {
       callback: (_e, m) => {

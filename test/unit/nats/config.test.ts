@@ -21,7 +21,13 @@ describe('nats-server config', () => {
     const conf = JSON.parse(renderConfig({ ...base, maxFileStore: 1024, syncInterval: 'always' })) as Record<string, unknown>;
     expect(conf).toMatchObject({ host: '127.0.0.1', http: '127.0.0.1:-1', port: -1 });
     expect(conf.jetstream).toEqual({ store_dir: '/data/js', domain: 'siot_dev-1', max_memory_store: 64 * 1024 * 1024, max_file_store: 1024, sync_interval: 'always' });
-    expect(conf.accounts).toEqual({ SIOT: { users: [{ user: 'app', password: 'p"w\\x' }], jetstream: 'enabled' } });
+    const accounts = conf.accounts as Record<string, { users: Array<Record<string, unknown>>; jetstream?: string; imports?: unknown[] }>;
+    expect(Object.keys(accounts)).toEqual(['SIOT', 'SIOT_PEERS']);
+    expect(accounts.SIOT).toMatchObject({ users: [{ user: 'app', password: 'p"w\\x' }], jetstream: 'enabled' });
+    // The peers' account exists without a leaf listener too: the remotes we
+    // dial are bound to it, and our second connection lives there.
+    expect(accounts.SIOT_PEERS?.users).toEqual([{ user: 'app_peers', password: 'p"w\\x' }]);
+    expect(accounts.SIOT_PEERS?.jetstream).toBeUndefined();
     expect(conf.authorization).toBeUndefined();
     expect(conf.leafnodes).toBeUndefined();
   });
@@ -39,7 +45,7 @@ describe('nats-server config', () => {
     ) as { leafnodes: Record<string, unknown>; accounts: Record<string, { users: Array<Record<string, unknown>>; imports?: unknown[]; exports?: unknown[] }> };
     expect(conf.leafnodes).toMatchObject({ host: '127.0.0.1', port: -1, advertise: '127.0.0.1:1', reconnect_interval: '500ms' });
     const [remote] = conf.leafnodes.remotes as Array<Record<string, unknown>>;
-    expect(remote).toEqual({ url: 'nats-leaf://u:p%40ss%2Fword@10.0.0.2:7422', account: 'SIOT', deny_imports: ['p.>'], deny_exports: ['inst.>'], compression: { mode: 's2_fast' } });
+    expect(remote).toEqual({ url: 'nats-leaf://u:p%40ss%2Fword@10.0.0.2:7422', account: 'SIOT_PEERS', deny_imports: ['p.>'], deny_exports: ['inst.>'], compression: { mode: 's2_fast' } });
     expect(conf.accounts.SIOT?.users).toEqual([{ user: 'app', password: 'p"w\\x' }]);
     const [leaf] = conf.accounts.SIOT_PEERS?.users ?? [];
     const [limited] = conf.accounts.leaf_devA?.users ?? [];
