@@ -19,6 +19,11 @@ interface PubAckJson {
   error?: { code?: number; err_code?: number; description?: string };
 }
 
+/** `{"stream":"<name>","domain":"<domain>","seq":<n>}` (domain optional),
+ * as nats-server acknowledges a stored, non-duplicate write: nothing escaped
+ * (a `\\` sends it the full way), the sequence a plain safe integer. */
+const PLAIN_ACK = /^\{\s*"stream"\s*:\s*"([^"\\]+)"\s*,\s*(?:"domain"\s*:\s*"[^"\\]*"\s*,\s*)?"seq"\s*:\s*(0|[1-9]\d{0,14})\s*\}$/;
+
 /**
  * Acknowledged JetStream publishes with one reply subscription for all of
  * them (what Go's `PublishAsync` does). `js.publish` builds a request per
@@ -84,9 +89,17 @@ export class AckPublisher {
       p.reject(new Error('no responders: JetStream is not available for this subject (no stream, or the server is still starting)'));
       return;
     }
+    const text = m.string();
+    // The common acknowledgement, read without JSON.parse (which cost more
+    // than the rest of this, once per write); anything else takes the full path.
+    const plain = PLAIN_ACK.exec(text);
+    if (plain) {
+      p.resolve({ stream: plain[1] as string, seq: Number(plain[2]), duplicate: false });
+      return;
+    }
     let ack: PubAckJson;
     try {
-      ack = JSON.parse(m.string()) as PubAckJson;
+      ack = JSON.parse(text) as PubAckJson;
     } catch {
       p.reject(new Error(`unreadable JetStream acknowledgement: ${m.string().slice(0, 120)}`));
       return;

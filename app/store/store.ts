@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { headers, type NatsConnection } from '@nats-io/nats-core';
+import type { NatsConnection } from '@nats-io/nats-core';
 import {
   DEVICE_NODE_TYPE,
   EdgePointType,
@@ -30,6 +30,7 @@ import { StoreApi } from './api.ts';
 import { FanOut } from './fan-out.ts';
 import { ORIGIN_SEQ_HEADER, lastOriginSeqOf } from './streams.ts';
 import { StoreWriteError, describeWriteFailure, outcomeUnknown } from './write-errors.ts';
+import { AppendHeaders } from './append-headers.ts';
 import { AckPublisher, type Ack } from './publisher.ts';
 import type { HistoryQuery, HistoryResult, NodesQuery, PointChange, StoreEvents, StoreOptions, StreamRef, StreamStats } from './types.ts';
 
@@ -362,10 +363,7 @@ export class Store extends EventEmitter<StoreEvents> {
    */
   async appendReplicated(ref: StreamRef, subject: string, data: Uint8Array, originSeq: number, expectedLastSeq: number, backlog = false): Promise<Ack> {
     this.checkOpen();
-    const h = headers();
-    h.set(ORIGIN_SEQ_HEADER, String(originSeq));
-    h.set('Nats-Expected-Last-Sequence', String(expectedLastSeq));
-    const ack = await this.publisher.publish(subject, data, h);
+    const ack = await this.publisher.publish(subject, data, new AppendHeaders(ORIGIN_SEQ_HEADER, originSeq, expectedLastSeq));
     this.advance(ref.name, originSeq);
     const prefixLen = ref.boundary.length + ref.origin.length + 7; // "inst." + "." + "."
     const changes = this.applyStored(subject, prefixLen, data, ref.origin, true);

@@ -39,18 +39,26 @@ const LINK_BACKOFF_MS = 30_000;
 const MAX_INACTIVE_MS = 10 * 60_000;
 
 /** Stream sequence and consumer pending count from a JetStream ack reply
- * subject (v1: 9 tokens; v2 adds domain and account hash), split once. */
+ * subject (v1: 9 tokens; v2 adds domain and account hash). Read in place,
+ * once per delivery: splitting it made a dozen strings per message. */
 export function parseAckReply(reply: string | undefined): { stream: string; consumer: string; streamSeq: number; consumerSeq: number; pending: number } {
-  if (!reply?.startsWith('$JS.ACK.')) return { stream: '', consumer: '', streamSeq: 0, consumerSeq: 0, pending: 0 };
-  const t = reply.split('.');
-  const o = t.length === 9 ? 0 : 2;
-  return {
-    stream: t[2 + o] ?? '',
-    consumer: t[3 + o] ?? '',
-    streamSeq: Number(t[5 + o]) || 0,
-    consumerSeq: Number(t[6 + o]) || 0,
-    pending: Number(t[8 + o]) || 0,
-  };
+  const r = { stream: '', consumer: '', streamSeq: 0, consumerSeq: 0, pending: 0 };
+  if (!reply?.startsWith('$JS.ACK.')) return r;
+  let tokens = 1;
+  for (let i = reply.indexOf('.'); i >= 0; i = reply.indexOf('.', i + 1)) tokens++;
+  const o = tokens === 9 ? 0 : 2;
+  let start = 0;
+  for (let t = 0; t <= 8 + o && start <= reply.length; t++) {
+    let end = reply.indexOf('.', start);
+    if (end < 0) end = reply.length;
+    if (t === 2 + o) r.stream = reply.slice(start, end);
+    else if (t === 3 + o) r.consumer = reply.slice(start, end);
+    else if (t === 5 + o) r.streamSeq = Number(reply.slice(start, end)) || 0;
+    else if (t === 6 + o) r.consumerSeq = Number(reply.slice(start, end)) || 0;
+    else if (t === 8 + o) r.pending = Number(reply.slice(start, end)) || 0;
+    start = end + 1;
+  }
+  return r;
 }
 
 /**

@@ -10,6 +10,9 @@ describe('sync protocol pieces', () => {
     // Anything else is not a delivery of ours.
     expect(parseAckReply('inst.hub.hub.hub.p.x.1').stream).toBe('');
     expect(parseAckReply(undefined).stream).toBe('');
+    // Short or odd subjects read as split('.') would: missing tokens are empty or 0.
+    expect(parseAckReply('$JS.ACK.s.c.1.2')).toEqual({ stream: '1', consumer: '2', streamSeq: 0, consumerSeq: 0, pending: 0 });
+    expect(parseAckReply('$JS.ACK.s..1.x.3.4.5')).toEqual({ stream: 's', consumer: '', streamSeq: 0, consumerSeq: 3, pending: 5 });
   });
 
   it('parses hellos defensively', () => {
