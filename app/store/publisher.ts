@@ -66,6 +66,13 @@ export class AckPublisher {
     });
   }
 
+  /** Publishes without asking for an acknowledgement (for writes whose fate
+   * a later acknowledged one settles: app/store/unconfirmed.ts). */
+  publishUnacked(subject: string, data: Uint8Array, headers?: MsgHdrs): void {
+    if (this.closed) throw new Error('the store is closed');
+    this.nc.publish(subject, data, headers ? { headers } : undefined);
+  }
+
   /** Fails every write still waiting, e.g. when the connection is lost. */
   failAll(reason: string): void {
     const err = new Error(reason);

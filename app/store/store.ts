@@ -28,10 +28,11 @@ import { MergedState, typeKey } from './state.ts';
 import { DEFAULT_MAX_MSGS_PER_SUBJECT, Streams } from './streams.ts';
 import { StoreApi } from './api.ts';
 import { FanOut } from './fan-out.ts';
-import { ORIGIN_SEQ_HEADER, lastOriginSeqOf } from './streams.ts';
+import { lastOriginSeqOf } from './streams.ts';
 import { StoreWriteError, describeWriteFailure, outcomeUnknown } from './write-errors.ts';
-import { AppendHeaders } from './append-headers.ts';
 import { AckPublisher, type Ack } from './publisher.ts';
+import { ReplicaAppends } from './replica-append.ts';
+import type { UnconfirmedAppend } from './unconfirmed.ts';
 import type { HistoryQuery, HistoryResult, NodesQuery, PointChange, StoreEvents, StoreOptions, StreamRef, StreamStats } from './types.ts';
 
 export { ORIGIN_SEQ_HEADER } from './streams.ts';
@@ -50,6 +51,7 @@ export class Store extends EventEmitter<StoreEvents> {
   private readonly edgeLocks = new Map<string, Promise<unknown>>();
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly upFanOut: FanOut;
+  private readonly replicaAppends: ReplicaAppends;
   /** Origin sequence of the newest message in each local stream: what a
    * peer's copy is compared with to tell how far behind it is. */
   private readonly lastOrigin = new Map<string, number>();
@@ -67,6 +69,11 @@ export class Store extends EventEmitter<StoreEvents> {
     this.upFanOut = new FanOut(opts.nc, this.state);
     this.publisher = new AckPublisher(opts.nc);
     this.publisher.start();
+    this.replicaAppends = new ReplicaAppends(
+      this.publisher,
+      (ref, a, backlog) => this.applyReplicated(ref, a, backlog),
+      (subject, ref) => this.uncertain.set(subject, ref),
+    );
     void this.watchReconnects();
     const perStream = opts.streamRetention ?? {};
     const dflt = opts.maxMsgsPerSubject ?? DEFAULT_MAX_MSGS_PER_SUBJECT;
@@ -363,15 +370,29 @@ export class Store extends EventEmitter<StoreEvents> {
    */
   async appendReplicated(ref: StreamRef, subject: string, data: Uint8Array, originSeq: number, expectedLastSeq: number, backlog = false): Promise<Ack> {
     this.checkOpen();
-    const ack = await this.publisher.publish(subject, data, new AppendHeaders(ORIGIN_SEQ_HEADER, originSeq, expectedLastSeq));
-    this.advance(ref.name, originSeq);
+    return this.replicaAppends.append(ref, subject, data, originSeq, expectedLastSeq, backlog);
+  }
+
+  /**
+   * Like `appendReplicated`, without waiting for (or asking for) its
+   * acknowledgement: the next `appendReplicated` to the same stream settles
+   * it, and it is merged once known stored (app/store/unconfirmed.ts). The
+   * caller must follow a run of these with an acknowledged one.
+   */
+  appendReplicatedUnconfirmed(ref: StreamRef, subject: string, data: Uint8Array, originSeq: number, expectedLastSeq: number): void {
+    this.checkOpen();
+    this.replicaAppends.appendUnconfirmed(ref, subject, data, originSeq, expectedLastSeq);
+  }
+
+  /** A replicated message known stored: merged, then fanned out. */
+  private applyReplicated(ref: StreamRef, a: UnconfirmedAppend, backlog: boolean): void {
+    this.advance(ref.name, a.originSeq);
     const prefixLen = ref.boundary.length + ref.origin.length + 7; // "inst." + "." + "."
-    const changes = this.applyStored(subject, prefixLen, data, ref.origin, true);
+    const changes = this.applyStored(a.subject, prefixLen, a.data, ref.origin, true);
     for (const c of changes) {
       if (backlog) this.upFanOut.later(c);
       else this.upFanOut.now(c.nodeId, c.parentId, c.current.point, encodePoints([c.current.point]));
     }
-    return ack;
   }
 
   nodes(q: NodesQuery): NodeView[] {
@@ -411,6 +432,7 @@ export class Store extends EventEmitter<StoreEvents> {
   forgetStream(name: string): void {
     this.streams.forget(name);
     this.lastOrigin.delete(name);
+    this.replicaAppends.forget(name);
   }
 
   /** Changes how much history one stream keeps per subject (>= 1). */
@@ -440,5 +462,6 @@ export class Store extends EventEmitter<StoreEvents> {
     await Promise.allSettled([...this.inflight]);
     this.upFanOut.stop();
     this.publisher.close();
+    this.replicaAppends.forget();
   }
 }

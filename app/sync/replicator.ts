@@ -37,6 +37,9 @@ const MAX_BACKOFF_MS = 2_000;
 const LINK_BACKOFF_MS = 30_000;
 /** Upper bound of the consumer's inactivity limit at the source. */
 const MAX_INACTIVE_MS = 10 * 60_000;
+/** At most this many appends in a row go without an acknowledgement: what
+ * one failure can leave to be read back (and one round to apply late). */
+export const CONFIRM_EVERY = 64;
 
 /** Stream sequence and consumer pending count from a JetStream ack reply
  * subject (v1: 9 tokens; v2 adds domain and account hash). Read in place,
@@ -187,6 +190,8 @@ export class Replicator {
     const { ref, sourceJsm, localJsm, store } = this.o;
     this.set('connecting');
     await store.ensureReplicaStream(ref.boundary, ref.origin);
+    // Appends whose fate a failure left unknown are read back first.
+    await store.reconcile();
     const localInfo = await localJsm.streams.info(ref.name).catch((e: Error) => {
       // Deleted behind our back: let the next round create it again.
       if (/stream not found/i.test(e.message)) store.forgetStream(ref.name);
@@ -234,6 +239,13 @@ export class Replicator {
     let drained: (() => void) | undefined;
     let reported = 0;
     let lastConsumerSeq = 0;
+    // Appends not yet settled: sent without an acknowledgement (a later
+    // acknowledged one settles them), and those of the current run.
+    let unconfirmed = 0;
+    let run = 0;
+    let lastQueuedOrigin = lastOrigin;
+    const queued: Array<{ subject: string; data: Uint8Array; originSeq: number; backlog: boolean }> = [];
+    let flushing = false;
     const subjectPrefix = `inst.${ref.boundary}.${ref.origin}.`;
     if (this.stopped) throw new Error('replicator stopped');
 
@@ -258,7 +270,7 @@ export class Replicator {
       // next that asks again) leaves little to cross twice.
       const pull = () => {
         if (failure || this.stopped) return;
-        if (inFlight >= this.o.maxInFlight) return; // resumed when appends drain
+        if (inFlight + unconfirmed + queued.length >= this.o.maxInFlight) return; // resumed when appends drain
         const open = remotePending > 0 ? 2 * this.o.batch : this.o.batch;
         if (window.requested + this.o.batch > open) return;
         const req = window.request(this.o.batch, this.o.pullExpiresMs, this.o.heartbeatMs);
@@ -267,7 +279,7 @@ export class Replicator {
       // Status goes out at most every 100 ms during a catch-up (a copy per
       // message cost more than the append), and at once when caught up.
       const report = () => {
-        const pending = remotePending + inFlight;
+        const pending = remotePending + inFlight + unconfirmed + queued.length;
         const now = Date.now();
         if (pending > 0 && now - reported < 100) {
           this.status.pendingMessages = pending;
@@ -280,13 +292,52 @@ export class Replicator {
       };
       const watchdog = setInterval(() => {
         // Paused on our own full pipeline, nothing is asked of the source.
-        if (inFlight >= this.o.maxInFlight) lastHeard = Date.now();
+        if (inFlight + unconfirmed + queued.length >= this.o.maxInFlight) lastHeard = Date.now();
         // Heartbeats queue behind deliveries on a slow link, and a leaf that
         // compresses sends a window in blocks: allow what is asked for to
         // cross (twice over, at the measured rate) before calling it stalled.
         const limit = this.o.heartbeatMs * 2 + 1_000 + 2 * rate.drainMs(inFlightBytes(window, remotePending, meanBytes));
         if (Date.now() - lastHeard > limit) end(new Error(`link to ${this.o.sourceId} stalled: no message or heartbeat for ${Date.now() - lastHeard} ms`));
       }, Math.max(250, this.o.heartbeatMs / 2));
+      // Deliveries that arrived together (one read from the socket) are
+      // appended together right after: every CONFIRM_EVERY-th and the last
+      // with an acknowledgement, the others without (store.ts,
+      // appendReplicatedUnconfirmed). A run always ends with an acknowledged
+      // append, so once none is in flight every append is settled.
+      const flush = () => {
+        flushing = false;
+        const batch = queued.splice(0);
+        if (failure) return; // the next round resumes from what is stored
+        for (let i = 0; i < batch.length; i++) append(batch[i] as (typeof batch)[number], i === batch.length - 1);
+      };
+      const append = (d: (typeof queued)[number], last: boolean) => {
+        const expected = localLast + inFlight + unconfirmed;
+        if (!last && run + 1 < CONFIRM_EVERY) {
+          store.appendReplicatedUnconfirmed(ref, d.subject, d.data, d.originSeq, expected);
+          unconfirmed++;
+          run++;
+          return;
+        }
+        const covers = run;
+        run = 0;
+        inFlight++;
+        store.appendReplicated(ref, d.subject, d.data, d.originSeq, expected, d.backlog).then(
+          (stored) => {
+            unconfirmed -= covers;
+            if (--inFlight === 0) drained?.();
+            localLast = stored.seq;
+            lastOrigin = Math.max(lastOrigin, d.originSeq);
+            this.status.delivered += covers + 1;
+            report();
+            pull();
+          },
+          (e: Error) => {
+            unconfirmed -= covers;
+            if (--inFlight === 0) drained?.();
+            end(new Error(`storing ${ref.name} origin seq ${d.originSeq} failed: ${e.message}`));
+          },
+        );
+      };
       const sub = this.o.nc.subscribe(inbox, {
         callback: (_e, m: Msg) => {
           const now = Date.now();
@@ -324,26 +375,16 @@ export class Replicator {
           lastConsumerSeq = ack.consumerSeq;
           remotePending = ack.pending;
           const originSeq = originSeqOf(m.headers?.get(ORIGIN_SEQ_HEADER) || undefined, ack.streamSeq);
-          if (originSeq <= lastOrigin) {
+          if (originSeq <= lastQueuedOrigin) {
             pull();
-            return; // already held (a copy can repeat nothing, but be safe)
+            return; // already held or on its way (a copy can repeat nothing, but be safe)
           }
-          const expected = localLast + inFlight;
-          inFlight++;
-          store.appendReplicated(ref, m.subject, m.data, originSeq, expected, remotePending > 0).then(
-            (stored) => {
-              if (--inFlight === 0) drained?.();
-              localLast = stored.seq;
-              lastOrigin = Math.max(lastOrigin, originSeq);
-              this.status.delivered++;
-              report();
-              pull();
-            },
-            (e: Error) => {
-              if (--inFlight === 0) drained?.();
-              end(new Error(`storing ${ref.name} origin seq ${originSeq} failed: ${e.message}`));
-            },
-          );
+          lastQueuedOrigin = originSeq;
+          queued.push({ subject: m.subject, data: m.data, originSeq, backlog: remotePending > 0 });
+          if (!flushing) {
+            flushing = true;
+            queueMicrotask(flush);
+          }
           pull();
         },
       });

@@ -93,6 +93,15 @@ describe('sync: device <-> laptop', () => {
     await waitFor('the laptop to hold all 10,000', () => (replica(lap, 'inst_dev_dev')?.lastOriginSeq ?? 0) === target, 60_000);
     expect(cutMidway).toBe(true);
     await expectSameLog(dev, lap, 'inst_dev_dev');
+    // The merged state too: most appends of a catch-up are settled by a
+    // later acknowledged one (app/store/unconfirmed.ts), across the cut.
+    const tips = (i: Instance) =>
+      i.store.state
+        .nodePoints(n)
+        .map((op) => `${op.point.type}.${op.point.key}=${pointFloat(op.point as Point)}@${op.instance}`)
+        .sort();
+    expect(tips(lap)).toEqual(tips(dev));
+    expect(tips(lap)).toHaveLength(7);
     expect(pointFloat(value(lap, n, 'value', String(9_999 % 7))?.point as Point)).toBe(9_999);
   });
 
