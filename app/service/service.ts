@@ -197,7 +197,7 @@ class LaptopService implements Service {
     const out: PeerLink[] = [];
     for (const role of ROLES) {
       const c = this.remoteCreds[role];
-      if (c) out.push({ url: this.slots[role], credentials: { user: c.user, password: c.password } });
+      if (c) out.push(slotPeer(role, this.slots[role], c));
     }
     return out;
   }
@@ -252,6 +252,23 @@ class LaptopService implements Service {
 
 /** Starts the laptop's instance (and the demo), makes the saved or given
  * connections, and returns the service. */
+/**
+ * Leaf compression per slot. The device link is on site: Ethernet, where
+ * compressing gains nothing, or serial, where the bridge's deflate does far
+ * better than nats-server's s2 (docs/link-report.md, 20 kbit/s: 24 B per
+ * point against 96-116) and s2 underneath would leave it little to find.
+ * `off` on our remote turns leaf compression off in both directions, however
+ * the device's server is set (its /leafz says `off` too). The hub link keeps
+ * nats-server's default, `s2_auto`, which compresses once the round trip
+ * shows the link is not a LAN.
+ */
+const SLOT_COMPRESSION: Record<PeerRole, string | undefined> = { device: 'off', hub: undefined };
+
+function slotPeer(role: PeerRole, url: string, c: ActiveConnection): PeerLink {
+  const compression = SLOT_COMPRESSION[role];
+  return { url, credentials: { user: c.user, password: c.password }, ...(compression ? { compression } : {}) };
+}
+
 export async function startService(opts: ServiceOptions): Promise<Service & { instance: Instance; demo?: Demo }> {
   const conns = new ConnectionStore(opts.dataDir);
   const links = new LinkManager();
@@ -283,7 +300,7 @@ export async function startService(opts: ServiceOptions): Promise<Service & { in
     }
     const peers: PeerLink[] = ROLES.flatMap((r) => {
       const c = wanted[r];
-      return c ? [{ url: slots[r], credentials: { user: c.user, password: c.password } }] : [];
+      return c ? [slotPeer(r, slots[r], c)] : [];
     });
     instance = await Instance.start({
       dataDir: opts.dataDir,

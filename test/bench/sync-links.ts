@@ -3,7 +3,7 @@
 // leaf link runs through a throttled proxy (loopback, 100 kbit/s, 20 kbit/s).
 //
 //   cd /work/main && npx tsx test/bench/sync-links.ts [--quick] [--breakdown] [--json]
-//       [--compression off|s2_fast|…] [--mechanisms pull,pull-b50,pull-tuned,pull-quiet,source]
+//       [--compression off|s2_fast|…] [--latency-ms N] [--mechanisms pull,pull-b50,pull-tuned,pull-quiet,source]
 //
 // Default mechanisms: pull (the product's defaults), pull-b50 (a 50-message
 // pull window) and source (JetStream sourcing); see PULL_OPTIONS.
@@ -605,10 +605,10 @@ export async function idleBreakdown(windowMs: number): Promise<BreakdownRow[]> {
 }
 
 export async function runSyncLinks(
-  opts: { quick?: boolean; breakdown?: boolean; compression?: string; mechanisms?: Mechanism[]; log?: (s: string) => void } = {},
+  opts: { quick?: boolean; breakdown?: boolean; compression?: string; latencyMs?: number; mechanisms?: Mechanism[]; log?: (s: string) => void } = {},
 ): Promise<SyncLinksResults> {
   if (opts.log) say = opts.log;
-  const extra = opts.compression ? { compression: opts.compression } : {};
+  const extra = { ...(opts.compression ? { compression: opts.compression } : {}), ...(opts.latencyMs ? { proxy: { latencyMs: opts.latencyMs } } : {}) };
   const quick = opts.quick ?? false;
   const t0 = Date.now();
   const div = quick ? 10 : 1;
@@ -619,6 +619,7 @@ export async function runSyncLinks(
   ];
   const idleWindowMs = quick ? 15_000 : 60_000;
   const notes: string[] = [];
+  if (opts.latencyMs) notes.push(`every link, loopback included, adds ${opts.latencyMs} ms one-way latency (${2 * opts.latencyMs} ms round trip)`);
   const pairs: Pair[] = [];
   const results: SyncLinksResults = {
     quick,
@@ -806,6 +807,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     return i > 0 ? process.argv[i + 1] : undefined;
   };
   const compression = arg('--compression');
+  const latencyMs = Number(arg('--latency-ms') ?? 0);
   const mechanisms = arg('--mechanisms')?.split(',') as Mechanism[] | undefined;
   const unknown = mechanisms?.filter((m) => !MECHANISMS.includes(m));
   if (unknown?.length) throw new Error(`unknown mechanism(s) ${unknown.join(', ')}; known: ${MECHANISMS.join(', ')}`);
@@ -813,6 +815,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     quick: process.argv.includes('--quick'),
     breakdown: process.argv.includes('--breakdown'),
     ...(compression ? { compression } : {}),
+    ...(latencyMs > 0 ? { latencyMs } : {}),
     ...(mechanisms ? { mechanisms } : {}),
   });
   console.log(toMarkdown(r));

@@ -91,6 +91,20 @@ describe('headless runner: access', () => {
 });
 
 describe('headless runner: commissioning through the API', () => {
+  it('turns leaf compression off on the device link, in both directions', async () => {
+    const deviceId = service.demo?.device.id as string;
+    type Leafz = { leafs?: Array<{ name: string; compression: string }> };
+    const leafz = async (monitor: number) => (await (await fetch(`http://127.0.0.1:${monitor}/leafz`)).json()) as Leafz;
+    let ours: string | undefined;
+    await waitFor('the device link', async () => {
+      ours = (await leafz(service.instance.server.ports.monitor)).leafs?.find((l) => l.name === `siot_${deviceId}`)?.compression;
+      return ours !== undefined;
+    });
+    expect(ours).toBe('off');
+    const theirs = (await leafz(service.demo?.device.server.ports.monitor as number)).leafs?.find((l) => l.name === `siot_${service.instance.id}`);
+    expect(theirs?.compression).toBe('off');
+  });
+
   it('shows the device tree and live values, and follows an edit to "seen applied" on the device', async () => {
     const info = await api.call('info');
     expect(info.mode).toBe('headless');
@@ -180,6 +194,10 @@ describe('headless runner: commissioning through the API', () => {
     }, 60_000);
     const s = await api.call('status');
     expect(s.links.find((l) => l.name === 'hub')?.state).toBe('connected');
+    // The hub link keeps nats-server's compression (s2_auto); the device
+    // link had it off (the serial bridge compresses better).
+    const leafz = (await (await fetch(`http://127.0.0.1:${service.instance.server.ports.monitor}/leafz`)).json()) as { leafs?: Array<{ name: string; compression: string }> };
+    expect(leafz.leafs?.find((l) => l.name === `siot_${hubId}`)?.compression).not.toBe('off');
     expect(s.server.state).toBe('ready');
     // The connection is remembered for the next start.
     expect((await api.call('connections')).active.hub?.link).toEqual(hub!.link);
