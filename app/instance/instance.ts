@@ -1,5 +1,6 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import {
+  DEVICE_LINK_ACCOUNT,
   LOCAL_ONLY_SUBJECTS,
   NatsServer,
   connectToServer,
@@ -34,6 +35,7 @@ export function leafRemoteFor(peer: PeerLink): LeafRemote {
     denyImports: LOCAL_ONLY_SUBJECTS,
     denyExports: LOCAL_ONLY_SUBJECTS,
     ...(peer.compression ? { compression: peer.compression } : {}),
+    ...(peer.limited ? { limited: true } : {}),
   };
 }
 
@@ -53,6 +55,8 @@ export class Instance {
     /** Ours in the peers' account (app/nats/accounts.ts): other instances'
      * JetStream (`$JS.<their domain>.API`) is reached through this one. */
     readonly peersNc: NatsConnection,
+    /** Ours in the device link's account: a device dialled `limited`. */
+    readonly deviceLinkNc: NatsConnection,
   ) {}
 
   static async start(opts: InstanceOptions): Promise<Instance> {
@@ -75,12 +79,14 @@ export class Instance {
     await server.start();
     let nc: NatsConnection | undefined;
     let peersNc: NatsConnection | undefined;
+    let deviceLinkNc: NatsConnection | undefined;
     try {
       nc = await connectToServer(server, `siot-store-${identity.id}`);
       // Peers live in an account of their own (app/nats/accounts.ts):
       // those that dial our leaf listener with its own user, and those we
       // dial. Sync hears and calls them through this connection.
       peersNc = await connectToServer(server, `siot-peers-${identity.id}`, { peers: true });
+      deviceLinkNc = await connectToServer(server, `siot-device-link-${identity.id}`, { deviceLink: true });
       const store = await Store.open({
         nc,
         instanceId: identity.id,
@@ -88,15 +94,18 @@ export class Instance {
         ...(opts.diskBudgetBytes !== undefined ? { diskBudgetBytes: opts.diskBudgetBytes } : {}),
         ...(opts.maxMsgsPerSubject !== undefined ? { maxMsgsPerSubject: opts.maxMsgsPerSubject } : {}),
       });
-      const leafApi = new LeafApi(nc, store, opts.leafUsers ?? []);
+      const leafApi = new LeafApi(nc, store, opts.leafUsers ?? [], async () =>
+        (await server.leafServerNames(DEVICE_LINK_ACCOUNT)).filter((n) => n.startsWith('siot_')).map((n) => n.slice('siot_'.length)),
+      );
       await leafApi.start();
       let sync: Sync | undefined;
       if (opts.sync !== false) {
-        sync = new Sync(store, nc, jetStreamDomain(identity.id), opts.sync ?? {}, [peersNc]);
+        sync = new Sync(store, nc, jetStreamDomain(identity.id), opts.sync ?? {}, [peersNc, deviceLinkNc]);
         await sync.start();
       }
-      return new Instance(identity.id, server, nc, store, credentials, sync, leafApi, peersNc);
+      return new Instance(identity.id, server, nc, store, credentials, sync, leafApi, peersNc, deviceLinkNc);
     } catch (e) {
+      await deviceLinkNc?.close().catch(() => undefined);
       await peersNc?.close().catch(() => undefined);
       await nc?.close().catch(() => undefined);
       await server.stop();
@@ -124,6 +133,7 @@ export class Instance {
     await this.sync?.stop();
     this.leafApi.stop();
     await this.store.close();
+    await this.deviceLinkNc.drain().catch(() => undefined);
     await this.peersNc.drain().catch(() => undefined);
     await this.nc.drain().catch(() => undefined);
     await this.server.stop();

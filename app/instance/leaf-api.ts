@@ -1,5 +1,5 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
-import { LEAF_API_PREFIX, leafAccountName, PEERS_ACCOUNT } from '../nats/index.ts';
+import { DEVICE_LINK_ACCOUNT, LEAF_API_PREFIX, leafAccountName, PEERS_ACCOUNT } from '../nats/index.ts';
 import type { Store } from '../store/index.ts';
 import type { BoundaryLeafUser } from './types.ts';
 
@@ -62,6 +62,8 @@ export function leafApiRefusal(path: string, data: Uint8Array, allowed: Readonly
 export class LeafApi {
   private sub?: Subscription;
   private readonly allowed = new Map<string, Set<string> | 'all'>();
+  /** Instances heard on the device link (DEVICE_LINK_ACCOUNT). */
+  private deviceLinkPeers: string[] = [];
 
   /** The peers' account (PEERS_ACCOUNT: peers on our own leaf user, and
    * those we dial) reads every stream; each limited account its own. */
@@ -69,6 +71,8 @@ export class LeafApi {
     private readonly nc: NatsConnection,
     private readonly store: Store,
     private readonly users: BoundaryLeafUser[],
+    /** Ids of the instances connected on the device link now. */
+    private readonly deviceLinkLookup?: () => Promise<string[]>,
   ) {
     this.allowed.set(PEERS_ACCOUNT, 'all');
   }
@@ -84,15 +88,23 @@ export class LeafApi {
     this.sub?.unsubscribe();
   }
 
+  /** The instances connected on the device link (DEVICE_LINK_ACCOUNT) may
+   * read their own boundaries (and the devices nested below). */
+  setDeviceLinkPeers(ids: readonly string[]): void {
+    if (ids.length === this.deviceLinkPeers.length && ids.every((id, i) => id === this.deviceLinkPeers[i])) return;
+    this.deviceLinkPeers = [...ids];
+    this.update();
+  }
+
   /** Streams each user may read: its boundaries and the devices nested
    * below them. (The users themselves are the server's configuration, set
    * at start.) */
   private update(): void {
     const refs = this.store.streamRefs();
-    for (const u of this.users) {
-      const mine = refs.filter((r) => u.boundaries.includes(r.boundary) || this.store.state.ancestors(r.boundary).some((a) => u.boundaries.includes(a)));
-      this.allowed.set(leafAccountName(u.user), new Set(mine.map((r) => r.name)));
-    }
+    const within = (boundaries: readonly string[]) =>
+      new Set(refs.filter((r) => boundaries.includes(r.boundary) || this.store.state.ancestors(r.boundary).some((a) => boundaries.includes(a))).map((r) => r.name));
+    for (const u of this.users) this.allowed.set(leafAccountName(u.user), within(u.boundaries));
+    this.allowed.set(DEVICE_LINK_ACCOUNT, within(this.deviceLinkPeers));
   }
 
   private onCall(m: Msg): void {
@@ -102,7 +114,21 @@ export class LeafApi {
     const path = t.slice(3).join('.');
     // Pull requests reach JetStream through their own import (accounts.ts).
     if (path.startsWith('CONSUMER.MSG.NEXT.')) return;
-    const refusal = leafApiRefusal(path, m.data, this.allowed.get(account));
+    if (account === DEVICE_LINK_ACCOUNT) {
+      // Who is on the device link is looked up for every call (our own
+      // server's /leafz, a few ms; pull requests do not come here): a
+      // device plugged in after another never reads the other's boundary.
+      const lookup = this.deviceLinkLookup ?? (() => Promise.resolve([]));
+      void lookup().then((ids) => {
+        this.setDeviceLinkPeers(ids);
+        this.answer(m, path, leafApiRefusal(path, m.data, this.allowed.get(account)));
+      });
+      return;
+    }
+    this.answer(m, path, leafApiRefusal(path, m.data, this.allowed.get(account)));
+  }
+
+  private answer(m: Msg, path: string, refusal: string | undefined): void {
     if (refusal) {
       m.respond(encoder.encode(JSON.stringify({ type: 'io.nats.jetstream.api.v1.error', error: { code: 403, err_code: 10_000, description: refusal } })));
       return;

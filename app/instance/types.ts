@@ -40,6 +40,9 @@ export interface PeerLink {
   credentials: Credentials;
   /** nats-server leaf compression (`s2_fast`, `s2_best`, `off`, …). */
   compression?: string;
+  /** A device we service rather than a peer we trust: it reads only its own
+   * boundaries of ours (app/nats/accounts.ts, DEVICE_LINK_ACCOUNT). */
+  limited?: boolean;
 }
 
 export interface BoundaryLeafUser {

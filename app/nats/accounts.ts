@@ -63,6 +63,18 @@ export function peersClientUser(clientUser: string): string {
   return `${clientUser}_peers`;
 }
 
+/** Account of the leaf remotes we dial to a device we service (`PeerLink`
+ * `limited`): like PEERS_ACCOUNT, except that the leaf API lets it read only
+ * the streams of the boundary of the instance heard there (its hellos) and
+ * of the devices nested below it. A technician's laptop holds the data of
+ * every device it has visited; the one it is plugged into reaches its own. */
+export const DEVICE_LINK_ACCOUNT = 'SIOT_DEVICE_LINK';
+
+/** The user our own code connects to DEVICE_LINK_ACCOUNT with. */
+export function deviceLinkClientUser(clientUser: string): string {
+  return `${clientUser}_device_link`;
+}
+
 /** A leaf account's user: who logs in and with which permissions. */
 export interface LeafAccountUser {
   user: string;
@@ -119,8 +131,9 @@ export function leafAccounts(
   users: readonly LeafUser[],
   permissionsFor: (u: LeafUser) => ConfValue,
   trusted: readonly LeafAccountUser[] = [],
+  deviceLink: readonly LeafAccountUser[] = [],
 ): { main: { exports: ConfValue[]; imports: ConfValue[] }; accounts: Record<string, ConfValue> } {
-  const names = [...(trusted.length ? [PEERS_ACCOUNT] : []), ...users.map((u) => leafAccountName(u.user))];
+  const names = [...(trusted.length ? [PEERS_ACCOUNT] : []), ...(deviceLink.length ? [DEVICE_LINK_ACCOUNT] : []), ...users.map((u) => leafAccountName(u.user))];
   if (names.length === 0) return { main: { exports: [], imports: [] }, accounts: {} };
   const hello = `siot.sync.hello.${instanceId}`;
   const streamed = { response_type: 'stream', response_threshold: RESPONSE_THRESHOLD };
@@ -135,6 +148,12 @@ export function leafAccounts(
     accounts[PEERS_ACCOUNT] = {
       users: trusted.map((u) => ({ user: u.user, password: u.password, ...(u.permissions ? { permissions: u.permissions } : {}) })),
       imports: leafAccountImports(PEERS_ACCOUNT, domain, hello),
+    };
+  }
+  if (deviceLink.length) {
+    accounts[DEVICE_LINK_ACCOUNT] = {
+      users: deviceLink.map((u) => ({ user: u.user, password: u.password })),
+      imports: leafAccountImports(DEVICE_LINK_ACCOUNT, domain, hello),
     };
   }
   const seenPeers = new Set<string>();

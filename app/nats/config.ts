@@ -1,4 +1,4 @@
-import { leafAccounts, MAIN_ACCOUNT, PEERS_ACCOUNT, peersClientUser, streamReadImports, type ConfValue, type LeafAccountUser } from './accounts.ts';
+import { DEVICE_LINK_ACCOUNT, deviceLinkClientUser, leafAccounts, MAIN_ACCOUNT, PEERS_ACCOUNT, peersClientUser, streamReadImports, type ConfValue, type LeafAccountUser } from './accounts.ts';
 import type { LeafUser, ServerConfigInput } from './types.ts';
 
 /** JetStream domain for an instance. The domain becomes a subject token
@@ -102,6 +102,7 @@ function accountsConfig(input: ServerConfigInput): Record<string, ConfValue> {
     input.leafUsers ?? [],
     (u) => limitedPermissions(input, u),
     trustedUsers(input),
+    [{ user: deviceLinkClientUser(input.clientCredentials.user), password: input.clientCredentials.password }],
   );
   return {
     [MAIN_ACCOUNT]: {
@@ -152,11 +153,12 @@ export function renderConfig(input: ServerConfigInput): string {
         const url = new URL(r.url);
         url.username = encodeURIComponent(r.credentials.user);
         url.password = encodeURIComponent(r.credentials.password);
-        // Bound to the peers' account, not ours: whatever the instance we
-        // dial sends (a pull request whose reply names one of our stream
-        // subjects, a call of our write API) reaches our JetStream only
-        // through that account's imports, as for peers that dial us.
-        const remote: Record<string, ConfValue | undefined> = { url: url.toString(), account: PEERS_ACCOUNT };
+        // Bound to the peers' account (or, limited, the device link's), not
+        // ours: whatever the instance we dial sends (a pull request whose
+        // reply names one of our stream subjects, a call of our write API)
+        // reaches our JetStream only through that account's imports, as for
+        // peers that dial us.
+        const remote: Record<string, ConfValue | undefined> = { url: url.toString(), account: r.limited ? DEVICE_LINK_ACCOUNT : PEERS_ACCOUNT };
         if (r.denyImports?.length) remote.deny_imports = r.denyImports;
         if (r.denyExports?.length) remote.deny_exports = r.denyExports;
         if (r.compression) remote.compression = { mode: r.compression };

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { moveStoreToMainAccount, peersClientUser } from './accounts.ts';
+import { deviceLinkClientUser, moveStoreToMainAccount, peersClientUser } from './accounts.ts';
 import { parseLeafListenLine, parsePortsFile, renderConfig } from './config.ts';
 import { dirsInUse, reclaimDataDir } from './data-dir-guard.ts';
 import type { LeafUser, NatsServerOptions, ServerPorts, ServerState, ServerStatus } from './types.ts';
@@ -191,12 +191,14 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
     return ports;
   }
 
-  /** Options for `@nats-io/transport-node` connect(); `peers`: as our own
-   * user in the peers' account (PEERS_ACCOUNT). */
-  clientConnectOptions(name: string, peers = false): { servers: string; user: string; pass: string; name: string } {
+  /** Options for `@nats-io/transport-node` connect(): as our own user in
+   * our account, the peers' (PEERS_ACCOUNT) or the device link's
+   * (DEVICE_LINK_ACCOUNT). */
+  clientConnectOptions(name: string, account: 'main' | 'peers' | 'device-link' = 'main'): { servers: string; user: string; pass: string; name: string } {
+    const user = this.opts.clientCredentials.user;
     return {
       servers: this.url,
-      user: peers ? peersClientUser(this.opts.clientCredentials.user) : this.opts.clientCredentials.user,
+      user: account === 'peers' ? peersClientUser(user) : account === 'device-link' ? deviceLinkClientUser(user) : user,
       pass: this.opts.clientCredentials.password,
       name,
     };
@@ -320,6 +322,20 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
   }
 
   /** JetStream-aware health probe: 200 only once streams are recovered. */
+  /** Server names of the leaf connections in `account` now (monitoring
+   * `/leafz` on our own server: nothing crosses a link). Empty while the
+   * server is not ready. */
+  async leafServerNames(account: string): Promise<string[]> {
+    if (this._state !== 'ready') return [];
+    try {
+      const res = await fetch(`http://${this.opts.host ?? '127.0.0.1'}:${this.ports.monitor}/leafz?acc=${encodeURIComponent(account)}`, { signal: AbortSignal.timeout(2_000) });
+      const z = (await res.json()) as { leafs?: Array<{ name?: string; account?: string }> };
+      return (z.leafs ?? []).filter((l) => l.account === account && typeof l.name === 'string').map((l) => l.name as string);
+    } catch {
+      return [];
+    }
+  }
+
   private async healthy(monitorPort: number): Promise<boolean> {
     try {
       const res = await fetch(`http://${this.opts.host ?? '127.0.0.1'}:${monitorPort}/healthz`, {

@@ -25,6 +25,9 @@ export interface LeafRemote {
   denyExports?: string[];
   /** nats-server leaf compression mode (2.10+), e.g. `s2_fast`, `off`. */
   compression?: string;
+  /** Bound to DEVICE_LINK_ACCOUNT (accounts.ts) instead of PEERS_ACCOUNT:
+   * the instance reached reads only its own boundaries here. */
+  limited?: boolean;
 }
 
 export interface ServerConfigInput {

@@ -264,9 +264,12 @@ class LaptopService implements Service {
  */
 const SLOT_COMPRESSION: Record<PeerRole, string | undefined> = { device: 'off', hub: undefined };
 
+/** The device slot is `limited`: the device reads only its own boundaries
+ * of what this laptop holds (the data of every site it has visited); the
+ * hub is trusted with everything. */
 function slotPeer(role: PeerRole, url: string, c: ActiveConnection): PeerLink {
   const compression = SLOT_COMPRESSION[role];
-  return { url, credentials: { user: c.user, password: c.password }, ...(compression ? { compression } : {}) };
+  return { url, credentials: { user: c.user, password: c.password }, ...(compression ? { compression } : {}), ...(role === 'device' ? { limited: true } : {}) };
 }
 
 export async function startService(opts: ServiceOptions): Promise<Service & { instance: Instance; demo?: Demo }> {

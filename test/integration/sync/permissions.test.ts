@@ -71,3 +71,39 @@ describe('sync: what a peer may reach', () => {
     expect(hub.server.recentLog.filter((l) => /Reloaded/.test(l))).toEqual([]);
   });
 });
+
+describe('sync: what a device the laptop dials may reach', () => {
+  it('reads only its own boundaries of the laptop, not the sites the laptop visited before', async () => {
+    const devA = await topo.instances.start({ instanceId: 'devA', leafPort: -1, sync: { ...FAST_SYNC, role: 'device', want: 'own' } });
+    await devA.store.writeNodePoints('devA', [floatPoint('temperature', 20)]);
+    const link = await topo.proxyTo(devA);
+    const lap = await topo.instances.start({
+      instanceId: 'lap',
+      peers: [{ url: link.url, credentials: devA.credentials.leaf, limited: true }],
+      sync: { ...FAST_SYNC, role: 'laptop' },
+    });
+    // Another customer's device, commissioned earlier: its data is on the laptop.
+    await lap.store.createNode('lap', 'device', [floatPoint('pollPeriod', 750)], 'devB');
+    await waitFor('the laptop to capture device A', () => lap.store.state.nodePoint('devA', 'temperature', '0') !== undefined);
+    await lap.store.writeNodePoints('devA', [floatPoint('pollPeriod', 250)]);
+    await waitFor('device A to get its configuration', () => devA.store.state.nodePoint('devA', 'pollPeriod', '0')?.instance === 'lap');
+
+    // Device A, acting on purpose, from the account the laptop's link lands in.
+    const atLap = await jetstreamManager(devA.peersNc, { domain: 'siot_lap', checkAPI: false, timeout: 2_000 });
+    expect((await atLap.streams.info('inst_devA_lap')).state.messages).toBeGreaterThan(0);
+    await expect(atLap.streams.info('inst_devB_lap')).rejects.toThrow(/not readable/);
+    await expect(atLap.consumers.add('inst_devB_lap', {})).rejects.toThrow(/not readable/);
+    await expect(atLap.direct.getMessage('inst_devB_lap', { seq: 1 })).rejects.toThrow();
+    await expect(atLap.streams.info('inst_lap_lap')).rejects.toThrow(/not readable/);
+    expect(devA.store.state.nodePoint('devB', 'pollPeriod', '0')).toBeUndefined();
+    // Control: the same laptop on a trusted link (a hub's view) reads devB.
+    const hub = await topo.instances.start({ instanceId: 'hub', leafPort: -1, sync: false });
+    await lap.setPeers([
+      { url: link.url, credentials: devA.credentials.leaf, limited: true },
+      { url: hub.leafUrl, credentials: hub.credentials.leaf },
+    ]);
+    const hubAtLap = await jetstreamManager(hub.peersNc, { domain: 'siot_lap', checkAPI: false, timeout: 2_000 });
+    await waitFor('the hub to read device B’s stream at the laptop', () => hubAtLap.streams.info('inst_devB_lap').then(() => true, () => false));
+    await expect(atLap.streams.info('inst_devB_lap')).rejects.toThrow(/not readable/);
+  });
+});

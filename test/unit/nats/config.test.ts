@@ -22,12 +22,15 @@ describe('nats-server config', () => {
     expect(conf).toMatchObject({ host: '127.0.0.1', http: '127.0.0.1:-1', port: -1 });
     expect(conf.jetstream).toEqual({ store_dir: '/data/js', domain: 'siot_dev-1', max_memory_store: 64 * 1024 * 1024, max_file_store: 1024, sync_interval: 'always' });
     const accounts = conf.accounts as Record<string, { users: Array<Record<string, unknown>>; jetstream?: string; imports?: unknown[] }>;
-    expect(Object.keys(accounts)).toEqual(['SIOT', 'SIOT_PEERS']);
+    expect(Object.keys(accounts)).toEqual(['SIOT', 'SIOT_PEERS', 'SIOT_DEVICE_LINK']);
     expect(accounts.SIOT).toMatchObject({ users: [{ user: 'app', password: 'p"w\\x' }], jetstream: 'enabled' });
     // The peers' account exists without a leaf listener too: the remotes we
     // dial are bound to it, and our second connection lives there.
     expect(accounts.SIOT_PEERS?.users).toEqual([{ user: 'app_peers', password: 'p"w\\x' }]);
     expect(accounts.SIOT_PEERS?.jetstream).toBeUndefined();
+    // So does the device link's: a device we dial `limited` lands there.
+    expect(accounts.SIOT_DEVICE_LINK?.users).toEqual([{ user: 'app_device_link', password: 'p"w\\x' }]);
+    expect(accounts.SIOT_DEVICE_LINK?.jetstream).toBeUndefined();
     expect(conf.authorization).toBeUndefined();
     expect(conf.leafnodes).toBeUndefined();
   });
@@ -46,6 +49,8 @@ describe('nats-server config', () => {
     expect(conf.leafnodes).toMatchObject({ host: '127.0.0.1', port: -1, advertise: '127.0.0.1:1', reconnect_interval: '500ms' });
     const [remote] = conf.leafnodes.remotes as Array<Record<string, unknown>>;
     expect(remote).toEqual({ url: 'nats-leaf://u:p%40ss%2Fword@10.0.0.2:7422', account: 'SIOT_PEERS', deny_imports: ['p.>'], deny_exports: ['inst.>'], compression: { mode: 's2_fast' } });
+    const deviceLink = JSON.parse(renderConfig({ ...base, leafRemotes: [{ url: 'nats-leaf://10.0.0.3:7422', credentials: { user: 'u', password: 'p' }, limited: true }] })) as { leafnodes: { remotes: Array<Record<string, unknown>> } };
+    expect(deviceLink.leafnodes.remotes[0]?.account).toBe('SIOT_DEVICE_LINK');
     expect(conf.accounts.SIOT?.users).toEqual([{ user: 'app', password: 'p"w\\x' }]);
     const [leaf] = conf.accounts.SIOT_PEERS?.users ?? [];
     const [limited] = conf.accounts.leaf_devA?.users ?? [];
@@ -83,14 +88,14 @@ describe('nats-server config', () => {
     ]);
     expect(main?.exports).toContainEqual({ service: 'siot.leafapi.leaf_devA.>', accounts: ['leaf_devA'] });
     // (SIOT_PEERS: the trusted leaf user's account, given leafCredentials.)
-    expect(main?.exports).toContainEqual({ service: '$JS.API.CONSUMER.MSG.NEXT.*.*', accounts: ['SIOT_PEERS', 'leaf_devA'], response_type: 'stream', response_threshold: '10m' });
+    expect(main?.exports).toContainEqual({ service: '$JS.API.CONSUMER.MSG.NEXT.*.*', accounts: ['SIOT_PEERS', 'SIOT_DEVICE_LINK', 'leaf_devA'], response_type: 'stream', response_threshold: '10m' });
   });
 
   it('confines the trusted leaf user to the peers account, which imports the leaf API and hellos and exports nothing to ours', () => {
     const conf = JSON.parse(renderConfig({ ...base, leafPort: -1, leafCredentials: { user: 'leaf', password: 'x' } })) as {
       accounts: Record<string, { users?: Array<Record<string, unknown>>; imports?: Array<Record<string, unknown>>; exports?: Array<Record<string, unknown>> }>;
     };
-    expect(Object.keys(conf.accounts).sort()).toEqual(['SIOT', 'SIOT_PEERS']);
+    expect(Object.keys(conf.accounts).sort()).toEqual(['SIOT', 'SIOT_DEVICE_LINK', 'SIOT_PEERS']);
     const peers = conf.accounts.SIOT_PEERS;
     expect(peers?.users?.map((u) => u.user)).toEqual(['leaf', 'app_peers']);
     expect(peers?.users?.[1]).toEqual({ user: 'app_peers', password: 'p"w\\x' });
