@@ -101,10 +101,12 @@ restores), the laptop's pull replicator (app/sync). All three processes' work sh
 | **transfer rate, median** | **${fmt(sync.pointsPerSec)} points/s** (goal ${sync.pointsPerSec >= 50_000 ? 'met' : 'not met'}) |
 | live: device write → laptop merged state (20 writes, median / max) | ${fmt(med(sync.liveMs), 1)} / ${fmt(Math.max(...sync.liveMs), 1)} ms |
 
-The transfer rate is bound by acknowledged, ordered appends on the laptop (each carries \`Siot-Seq\` and
-\`Nats-Expected-Last-Sequence\`): pulling alone across the leaf moved 161,000 msg/s here, pulling and
-appending with no store work 59,000 msg/s. Device, laptop and the app share the same 2 cores, so runs
-vary; see docs/sync-decision.md for the pull window (sized to the measured link rate) and its history.
+The transfer rate is bound by the ordered appends on the laptop. Each carries \`Siot-Seq\` and
+\`Nats-Expected-Last-Sequence\`, and the laptop's nats-server writes each message to its file on its own.
+Only the last append of each socket read (and at least every 64th) asks for an acknowledgement; the
+expected-sequence chain proves the rest. That cut the Node process's CPU per catch-up by 25-30 %. Device,
+laptop and the app share the same 2 cores, so runs vary. See docs/sync-decision.md ("Loopback
+catch-up") for the measurements and the pull window.
 
 Why the bulk load is slower than SQLite's: every tip crosses a socket as a NATS message (subject, reply
 subject, payload): delivering 100,000 of them into a fresh Node process alone takes 0.5-0.7 s here
