@@ -101,6 +101,7 @@ export class Instance {
       let sync: Sync | undefined;
       if (opts.sync !== false) {
         sync = new Sync(store, nc, jetStreamDomain(identity.id), opts.sync ?? {}, [peersNc, deviceLinkNc]);
+        sync.on('hello', (h) => void leafApi.announce(h));
         await sync.start();
       }
       return new Instance(identity.id, server, nc, store, credentials, sync, leafApi, peersNc, deviceLinkNc);

@@ -1,6 +1,7 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
-import { DEVICE_LINK_ACCOUNT, LEAF_API_PREFIX, leafAccountName, PEERS_ACCOUNT } from '../nats/index.ts';
+import { DEVICE_LINK_ACCOUNT, LEAF_API_PREFIX, leafAccountName, limitedHelloSubject, PEERS_ACCOUNT } from '../nats/index.ts';
 import type { Store } from '../store/index.ts';
+import type { Hello } from '../sync/index.ts';
 import type { BoundaryLeafUser } from './types.ts';
 
 /**
@@ -105,6 +106,20 @@ export class LeafApi {
       new Set(refs.filter((r) => boundaries.includes(r.boundary) || this.store.state.ancestors(r.boundary).some((a) => boundaries.includes(a))).map((r) => r.name));
     for (const u of this.users) this.allowed.set(leafAccountName(u.user), within(u.boundaries));
     this.allowed.set(DEVICE_LINK_ACCOUNT, within(this.deviceLinkPeers));
+  }
+
+  /**
+   * Announces `hello` to each limited account, listing only the streams that
+   * account may read (accounts.ts, limitedHelloSubject): a device learns
+   * neither the names nor the progress of other customers' streams.
+   */
+  async announce(hello: Hello): Promise<void> {
+    if (this.deviceLinkLookup) this.setDeviceLinkPeers(await this.deviceLinkLookup());
+    for (const [account, allowed] of this.allowed) {
+      if (allowed === 'all') continue;
+      const seqs = Object.fromEntries(Object.entries(hello.seqs).filter(([name]) => allowed.has(name)));
+      this.nc.publish(limitedHelloSubject(account), encoder.encode(JSON.stringify({ ...hello, seqs })));
+    }
   }
 
   private onCall(m: Msg): void {

@@ -65,8 +65,9 @@ export function peersClientUser(clientUser: string): string {
 
 /** Account of the leaf remotes we dial to a device we service (`PeerLink`
  * `limited`): like PEERS_ACCOUNT, except that the leaf API lets it read only
- * the streams of the boundary of the instance heard there (its hellos) and
- * of the devices nested below it. A technician's laptop holds the data of
+ * the streams of the boundary of the instance connected there (by its
+ * server name) and of the devices nested below it; its hellos list only
+ * those (limitedHelloSubject). A technician's laptop holds the data of
  * every device it has visited; the one it is plugged into reaches its own. */
 export const DEVICE_LINK_ACCOUNT = 'SIOT_DEVICE_LINK';
 
@@ -91,13 +92,21 @@ export interface LeafAccountUser {
  * imports exist under those names too; they also keep nats-server from
  * answering "not enabled" for an account without JetStream. Pull requests
  * go to JetStream directly: their deliveries must keep their subjects. */
+/** Where our hello for one limited account is published (the leaf API
+ * lists only the streams that account may read): the account imports it as
+ * our plain hello subject, so no device learns the names or progress of
+ * another customer's streams. */
+export function limitedHelloSubject(account: string): string {
+  return `siot.hellofor.${account}`;
+}
+
 function leafAccountImports(name: string, domain: string, hello: string): ConfValue[] {
   return [
     ...[`$JS.${domain}.API`, '$JS.API'].flatMap((local) => [
       { service: { account: MAIN_ACCOUNT, subject: `${LEAF_API_PREFIX}.${name}.>` }, to: `${local}.>` },
       { service: { account: MAIN_ACCOUNT, subject: '$JS.API.CONSUMER.MSG.NEXT.*.*' }, to: `${local}.CONSUMER.MSG.NEXT.*.*` },
     ]),
-    { stream: { account: MAIN_ACCOUNT, subject: hello } },
+    name === PEERS_ACCOUNT ? { stream: { account: MAIN_ACCOUNT, subject: hello } } : { stream: { account: MAIN_ACCOUNT, subject: limitedHelloSubject(name) }, to: hello },
   ];
 }
 
@@ -114,7 +123,9 @@ function leafAccountImports(name: string, domain: string, hello: string): ConfVa
  *   to a subject nats-server makes up (`_R_.…`) and map back to the
  *   caller's reply in the leaf account, so a reply subject chosen by the
  *   peer can never be one of our stream (or write API) subjects;
- * - our hellos (`siot.sync.hello.<us>`), as a stream.
+ * - our hellos (`siot.sync.hello.<us>`), as a stream: the full one for the
+ *   trusted account, for a limited one a copy that lists only the streams
+ *   it may read (limitedHelloSubject).
  * The main account imports in turn a limited device's JetStream API (so
  * our sync can pull from it) and its hellos; the trusted account's peers
  * are reached by our second connection (PEERS_ACCOUNT).
@@ -140,7 +151,8 @@ export function leafAccounts(
   const exports: ConfValue[] = [
     ...names.map((name) => ({ service: `${LEAF_API_PREFIX}.${name}.>`, accounts: [name] })),
     { service: '$JS.API.CONSUMER.MSG.NEXT.*.*', accounts: names, ...streamed },
-    { stream: hello, accounts: names },
+    ...(trusted.length ? [{ stream: hello, accounts: [PEERS_ACCOUNT] }] : []),
+    ...names.filter((n) => n !== PEERS_ACCOUNT).map((n) => ({ stream: limitedHelloSubject(n), accounts: [n] })),
   ];
   const imports: ConfValue[] = [];
   const accounts: Record<string, ConfValue> = {};

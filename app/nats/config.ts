@@ -1,4 +1,4 @@
-import { DEVICE_LINK_ACCOUNT, deviceLinkClientUser, leafAccounts, MAIN_ACCOUNT, PEERS_ACCOUNT, peersClientUser, streamReadImports, type ConfValue, type LeafAccountUser } from './accounts.ts';
+import { DEVICE_LINK_ACCOUNT, deviceLinkClientUser, leafAccountName, leafAccounts, limitedHelloSubject, MAIN_ACCOUNT, PEERS_ACCOUNT, peersClientUser, streamReadImports, type ConfValue, type LeafAccountUser } from './accounts.ts';
 import type { LeafUser, ServerConfigInput } from './types.ts';
 
 /** JetStream domain for an instance. The domain becomes a subject token
@@ -87,7 +87,10 @@ function limitedPermissions(input: ServerConfigInput, u: LeafUser): ConfValue {
       allow: [`$JS.${domain}.API.>`, '$JS.API.>', ...u.peerIds.map((id) => `siot.sync.hello.${id}`), '_R_.>', '_INBOX.>'],
       deny: [...jetStreamWriteApi(domain), `$JS.${domain}.API.STREAM.LIST`, `$JS.${domain}.API.STREAM.NAMES`, ...jetStreamWriteApi('').map((s) => s.replace('$JS..API', '$JS.API'))],
     },
-    subscribe: { allow: [`siot.sync.hello.${input.instanceId}`, '_INBOX.>', ...u.peerIds.map((id) => `$JS.${jetStreamDomain(id)}.API.>`)] },
+    // Our hello reaches it by a mapped import (accounts.ts,
+    // limitedHelloSubject); nats-server checks a leaf's wildcard interest
+    // against the subject before the mapping, so both are allowed.
+    subscribe: { allow: [`siot.sync.hello.${input.instanceId}`, limitedHelloSubject(leafAccountName(u.user)), '_INBOX.>', ...u.peerIds.map((id) => `$JS.${jetStreamDomain(id)}.API.>`)] },
   };
 }
 

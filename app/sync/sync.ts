@@ -39,6 +39,9 @@ interface Peer {
 
 export interface SyncEvents {
   status: [SyncStatus];
+  /** Each hello as announced (to peers we trust with every stream); the
+   * instance re-announces it, narrowed, to limited accounts. */
+  hello: [Hello];
 }
 
 export function parseHello(data: Uint8Array): Hello | null {
@@ -173,7 +176,9 @@ export class Sync extends EventEmitter<SyncEvents> {
     clearTimeout(this.helloTimer);
     this.helloTimer = undefined;
     this.lastHelloAt = Date.now();
-    this.nc.publish(`${HELLO_SUBJECT}.${this.store.instanceId}`, encoder.encode(JSON.stringify(this.hello())));
+    const hello = this.hello();
+    this.nc.publish(`${HELLO_SUBJECT}.${this.store.instanceId}`, encoder.encode(JSON.stringify(hello)));
+    this.emit('hello', hello);
   }
 
   /** Something changed here: announce it, `debounceMs` after the last hello

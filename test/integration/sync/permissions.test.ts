@@ -1,7 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { Hello } from '../../../app/sync/index.ts';
 import { floatPoint, pointFloat, type Point } from '../../../app/siot/index.ts';
 import { FAST_SYNC, Topology, waitFor } from '../../helpers/topology.ts';
+
+/** The next hello `from` sends, as heard on `nc`. */
+async function nextHello(nc: NatsConnection, from: string): Promise<Hello> {
+  const sub = nc.subscribe(`siot.sync.hello.${from}`, { max: 1 });
+  for await (const m of sub) return JSON.parse(new TextDecoder().decode(m.data)) as Hello;
+  throw new Error(`no hello from ${from}`);
+}
 
 let topo = new Topology();
 afterEach(async () => {
@@ -35,6 +44,10 @@ describe('sync: what a peer may reach', () => {
     });
     await devA.store.writeNodePoints('devA', [floatPoint('temperature', 21.5)]);
     await waitFor('the hub to collect device A history', () => hub.store.state.nodePoint('devA', 'temperature', '0') !== undefined);
+
+    // The hub's hellos name only A's streams: not B's, nor the hub's own.
+    const heard = await nextHello(devA.peersNc, 'hub');
+    expect(Object.keys(heard.seqs).sort()).toEqual(['inst_devA_devA', 'inst_devA_hub']);
 
     // Through its leaf, device A reaches A's streams at the hub and nothing else.
     const atHub = await jetstreamManager(devA.peersNc, { domain: 'siot_hub', checkAPI: false, timeout: 1_500 });
@@ -87,6 +100,10 @@ describe('sync: what a device the laptop dials may reach', () => {
     await waitFor('the laptop to capture device A', () => lap.store.state.nodePoint('devA', 'temperature', '0') !== undefined);
     await lap.store.writeNodePoints('devA', [floatPoint('pollPeriod', 250)]);
     await waitFor('device A to get its configuration', () => devA.store.state.nodePoint('devA', 'pollPeriod', '0')?.instance === 'lap');
+
+    // The laptop's hellos to it name only its own boundary's streams.
+    const heard = await nextHello(devA.peersNc, 'lap');
+    expect(Object.keys(heard.seqs).sort()).toEqual(['inst_devA_devA', 'inst_devA_lap']);
 
     // Device A, acting on purpose, from the account the laptop's link lands in.
     const atLap = await jetstreamManager(devA.peersNc, { domain: 'siot_lap', checkAPI: false, timeout: 2_000 });

@@ -62,7 +62,7 @@ describe('nats-server config', () => {
     // permissions never name streams, so they never need a reload.
     expect(allow.publish.allow).toEqual(['$JS.siot_dev-1.API.>', '$JS.API.>', 'siot.sync.hello.a', '_R_.>', '_INBOX.>']);
     expect(allow.publish.deny).toEqual(expect.arrayContaining(['$JS.siot_dev-1.API.STREAM.DELETE.>', '$JS.siot_dev-1.API.STREAM.PURGE.>', '$JS.siot_dev-1.API.STREAM.LIST', '$JS.API.STREAM.PURGE.>']));
-    expect(allow.subscribe.allow).toEqual(['siot.sync.hello.dev-1', '_INBOX.>', '$JS.siot_a.API.>']);
+    expect(allow.subscribe.allow).toEqual(['siot.sync.hello.dev-1', 'siot.hellofor.leaf_devA', '_INBOX.>', '$JS.siot_a.API.>']);
   });
 
   it('confines each limited leaf user to an account of its own that imports only the read API and hellos', () => {
@@ -75,7 +75,9 @@ describe('nats-server config', () => {
     // here, so granting one needs no reload), pull requests to JetStream.
     expect(imported).toContain(JSON.stringify({ service: { account: 'SIOT', subject: 'siot.leafapi.leaf_devA.>' }, to: '$JS.siot_dev-1.API.>' }));
     expect(imported).toContain(JSON.stringify({ service: { account: 'SIOT', subject: '$JS.API.CONSUMER.MSG.NEXT.*.*' }, to: '$JS.siot_dev-1.API.CONSUMER.MSG.NEXT.*.*' }));
-    expect(imported).toContain(JSON.stringify({ stream: { account: 'SIOT', subject: 'siot.sync.hello.dev-1' } }));
+    // Our hello, narrowed to its streams by the leaf API, under the plain
+    // hello subject; the full one is only for the trusted peers' account.
+    expect(imported).toContain(JSON.stringify({ stream: { account: 'SIOT', subject: 'siot.hellofor.leaf_devA' }, to: 'siot.sync.hello.dev-1' }));
     expect(imported.some((i) => /inst_|STREAM\.|ACCOUNT|META|SERVER/.test(i))).toBe(false);
     expect(limited?.exports).toEqual([
       { service: '$JS.siot_a.API.>', accounts: ['SIOT'], response_type: 'stream', response_threshold: '10m' },
@@ -112,6 +114,9 @@ describe('nats-server config', () => {
     // joins it with its own connection).
     expect(conf.accounts.SIOT?.imports).toBeUndefined();
     expect(conf.accounts.SIOT?.exports).toContainEqual({ service: 'siot.leafapi.SIOT_PEERS.>', accounts: ['SIOT_PEERS'] });
+    // The full hello goes to the trusted peers' account only.
+    expect(conf.accounts.SIOT?.exports).toContainEqual({ stream: 'siot.sync.hello.dev-1', accounts: ['SIOT_PEERS'] });
+    expect(conf.accounts.SIOT?.exports).toContainEqual({ stream: 'siot.hellofor.SIOT_DEVICE_LINK', accounts: ['SIOT_DEVICE_LINK'] });
   });
 
   it('reads the ports the server chose', () => {
