@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Instance } from '../instance/index.ts';
 import { DeviceSim } from '../sim/index.ts';
+import { CELLULAR_SYNC } from '../sync/index.ts';
 import { intArg, onShutdown } from './args.ts';
 import { defaultDataDir } from '../service/index.ts';
 
@@ -15,14 +16,16 @@ const { values } = parseArgs({
     'leaf-port': { type: 'string', default: '7422' },
     nodes: { type: 'string', default: '30' },
     period: { type: 'string', default: '1000' },
+    cellular: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help || (values.role !== 'device' && values.role !== 'hub')) {
-  process.stdout.write(`usage: npm run sim -- --role device|hub [--data-dir DIR] [--leaf-port N] [--nodes N] [--period MS]
+  process.stdout.write(`usage: npm run sim -- --role device|hub [--data-dir DIR] [--leaf-port N] [--nodes N] [--period MS] [--cellular]
   --role       device: a simulated device with --nodes inputs sampling every --period ms (default 30, 1000)
                hub:    a hub that collects what laptops and devices upload
   --leaf-port  where laptops connect (default 7422; 0 = any free port)
+  --cellular   sync timing for a metered link: fewer idle bytes, a silent link noticed later
 `);
   process.exit(values.help ? 0 : 2);
 }
@@ -33,7 +36,7 @@ const inst = await Instance.start({
   dataDir,
   leafPort: leafPort === 0 ? -1 : leafPort,
   description: role === 'device' ? 'simulated device' : 'hub',
-  sync: { role, want: role === 'device' ? 'own' : 'all' },
+  sync: { ...(values.cellular ? CELLULAR_SYNC : {}), role, want: role === 'device' ? 'own' : 'all' },
 });
 let sim: DeviceSim | undefined;
 if (role === 'device') {

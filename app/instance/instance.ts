@@ -39,6 +39,31 @@ export function leafRemoteFor(peer: PeerLink): LeafRemote {
   };
 }
 
+/** How often our own server's leaf connections are looked at. */
+const LEAF_WATCH_MS = 1_000;
+
+/** Tells sync whenever our server's leaf connections change (one dropped or
+ * a new one up), from its `/leafz`: with long pull heartbeats a lost link
+ * is otherwise noticed only by a round's watchdog. */
+function watchLeafs(server: NatsServer, sync: Sync): NodeJS.Timeout {
+  let last: string | undefined;
+  let busy = false;
+  const t = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void server
+      .leafConnections()
+      .then((ls) => {
+        const now = ls.map((l) => `${l.account}/${l.name}@${l.ip}:${l.port}`).sort().join(' ');
+        if (last !== undefined && now !== last) sync.leafsChanged();
+        last = now;
+      })
+      .finally(() => (busy = false));
+  }, LEAF_WATCH_MS);
+  t.unref();
+  return t;
+}
+
 /**
  * One running SIOT instance: its own nats-server (JetStream on, its own
  * domain) and the store on top. Device, laptop and hub are all this.
@@ -57,6 +82,7 @@ export class Instance {
     readonly peersNc: NatsConnection,
     /** Ours in the device link's account: a device dialled `limited`. */
     readonly deviceLinkNc: NatsConnection,
+    private readonly leafWatch?: NodeJS.Timeout,
   ) {}
 
   static async start(opts: InstanceOptions): Promise<Instance> {
@@ -80,6 +106,7 @@ export class Instance {
     let nc: NatsConnection | undefined;
     let peersNc: NatsConnection | undefined;
     let deviceLinkNc: NatsConnection | undefined;
+    let leafWatch: NodeJS.Timeout | undefined;
     try {
       nc = await connectToServer(server, `siot-store-${identity.id}`);
       // Peers live in an account of their own (app/nats/accounts.ts):
@@ -100,11 +127,15 @@ export class Instance {
       await leafApi.start();
       let sync: Sync | undefined;
       if (opts.sync !== false) {
-        sync = new Sync(store, nc, jetStreamDomain(identity.id), opts.sync ?? {}, [peersNc, deviceLinkNc]);
-        sync.on('hello', (h) => void leafApi.announce(h));
+        // Hellos on our main connection come from limited devices at a hub
+        // (imported from their accounts), those on the device link from the
+        // device we dial: both may serve only their own boundary.
+        sync = new Sync(store, nc, jetStreamDomain(identity.id), opts.sync ?? {}, [peersNc, deviceLinkNc], [nc, deviceLinkNc]);
+        sync.on('hello', (h) => void leafApi.announce(h).catch(() => undefined));
         await sync.start();
+        leafWatch = watchLeafs(server, sync);
       }
-      return new Instance(identity.id, server, nc, store, credentials, sync, leafApi, peersNc, deviceLinkNc);
+      return new Instance(identity.id, server, nc, store, credentials, sync, leafApi, peersNc, deviceLinkNc, leafWatch);
     } catch (e) {
       await deviceLinkNc?.close().catch(() => undefined);
       await peersNc?.close().catch(() => undefined);
@@ -131,6 +162,7 @@ export class Instance {
   /** Flushes and stops: sync first, then the API (in-flight writes finish), then the
    * connection, then the server. */
   async stop(): Promise<void> {
+    clearInterval(this.leafWatch);
     await this.sync?.stop();
     this.leafApi.stop();
     await this.store.close();

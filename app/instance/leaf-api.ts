@@ -116,7 +116,7 @@ export class LeafApi {
   async announce(hello: Hello): Promise<void> {
     if (this.deviceLinkLookup) this.setDeviceLinkPeers(await this.deviceLinkLookup());
     for (const [account, allowed] of this.allowed) {
-      if (allowed === 'all') continue;
+      if (allowed === 'all' || this.nc.isClosed()) continue;
       const seqs = Object.fromEntries(Object.entries(hello.seqs).filter(([name]) => allowed.has(name)));
       this.nc.publish(limitedHelloSubject(account), encoder.encode(JSON.stringify({ ...hello, seqs })));
     }
@@ -134,10 +134,13 @@ export class LeafApi {
       // server's /leafz, a few ms; pull requests do not come here): a
       // device plugged in after another never reads the other's boundary.
       const lookup = this.deviceLinkLookup ?? (() => Promise.resolve([]));
-      void lookup().then((ids) => {
-        this.setDeviceLinkPeers(ids);
-        this.answer(m, path, leafApiRefusal(path, m.data, this.allowed.get(account)));
-      });
+      void lookup()
+        .then((ids) => {
+          if (this.nc.isClosed()) return;
+          this.setDeviceLinkPeers(ids);
+          this.answer(m, path, leafApiRefusal(path, m.data, this.allowed.get(account)));
+        })
+        .catch(() => undefined); // closing: the caller's request times out
       return;
     }
     this.answer(m, path, leafApiRefusal(path, m.data, this.allowed.get(account)));

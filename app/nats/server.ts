@@ -321,21 +321,29 @@ export class NatsServer extends EventEmitter<NatsServerEvents> {
     );
   }
 
-  /** JetStream-aware health probe: 200 only once streams are recovered. */
-  /** Server names of the leaf connections in `account` now (monitoring
-   * `/leafz` on our own server: nothing crosses a link). Empty while the
-   * server is not ready. */
+  /** Server names of the leaf connections in `account` now. */
   async leafServerNames(account: string): Promise<string[]> {
+    return (await this.leafConnections(account)).filter((l) => l.account === account).map((l) => l.name);
+  }
+
+  /** Our leaf connections now, all or one account's (monitoring `/leafz` on
+   * our own server: nothing crosses a link). Empty while the server is not
+   * ready or does not answer. */
+  async leafConnections(account?: string): Promise<Array<{ account: string; name: string; ip: string; port: number }>> {
     if (this._state !== 'ready') return [];
     try {
-      const res = await fetch(`http://${this.opts.host ?? '127.0.0.1'}:${this.ports.monitor}/leafz?acc=${encodeURIComponent(account)}`, { signal: AbortSignal.timeout(2_000) });
-      const z = (await res.json()) as { leafs?: Array<{ name?: string; account?: string }> };
-      return (z.leafs ?? []).filter((l) => l.account === account && typeof l.name === 'string').map((l) => l.name as string);
+      const q = account ? `?acc=${encodeURIComponent(account)}` : '';
+      const res = await fetch(`http://${this.opts.host ?? '127.0.0.1'}:${this.ports.monitor}/leafz${q}`, { signal: AbortSignal.timeout(2_000) });
+      const z = (await res.json()) as { leafs?: Array<{ name?: unknown; account?: unknown; ip?: unknown; port?: unknown }> };
+      return (z.leafs ?? []).flatMap((l) =>
+        typeof l.name === 'string' && typeof l.account === 'string' ? [{ account: l.account, name: l.name, ip: String(l.ip ?? ''), port: Number(l.port ?? 0) }] : [],
+      );
     } catch {
       return [];
     }
   }
 
+  /** JetStream-aware health probe: 200 only once streams are recovered. */
   private async healthy(monitorPort: number): Promise<boolean> {
     try {
       const res = await fetch(`http://${this.opts.host ?? '127.0.0.1'}:${monitorPort}/healthz`, {

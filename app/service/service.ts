@@ -250,8 +250,6 @@ class LaptopService implements Service {
   }
 }
 
-/** Starts the laptop's instance (and the demo), makes the saved or given
- * connections, and returns the service. */
 /**
  * Leaf compression per slot. The device link is on site: Ethernet, where
  * compressing gains nothing, or serial, where the bridge's deflate does far
@@ -272,6 +270,8 @@ function slotPeer(role: PeerRole, url: string, c: ActiveConnection): PeerLink {
   return { url, credentials: { user: c.user, password: c.password }, ...(compression ? { compression } : {}), ...(role === 'device' ? { limited: true } : {}) };
 }
 
+/** Starts the laptop's instance (and the demo), makes the saved or given
+ * connections, and returns the service. */
 export async function startService(opts: ServiceOptions): Promise<Service & { instance: Instance; demo?: Demo }> {
   const conns = new ConnectionStore(opts.dataDir);
   const links = new LinkManager();

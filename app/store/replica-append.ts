@@ -28,9 +28,9 @@ export class ReplicaAppends {
 
   /** Sends one without asking for an acknowledgement; an acknowledged
    * append sent after it settles it. Throws only if the store is closed. */
-  appendUnconfirmed(ref: StreamRef, subject: string, data: Uint8Array, originSeq: number, expectedLastSeq: number): void {
+  appendUnconfirmed(ref: StreamRef, subject: string, data: Uint8Array, originSeq: number, expectedLastSeq: number, backlog: boolean): void {
     this.publisher.publishUnacked(subject, data, new AppendHeaders(ORIGIN_SEQ_HEADER, originSeq, expectedLastSeq));
-    this.unconfirmed.add(ref.name, { subject, data, originSeq, expectedLastSeq });
+    for (const a of this.unconfirmed.add(ref.name, { subject, data, originSeq, expectedLastSeq, backlog })) this.apply(ref, a, a.backlog ?? backlog);
   }
 
   /** Sends one and waits for its acknowledgement; the unconfirmed ones
@@ -41,12 +41,12 @@ export class ReplicaAppends {
       ack = await this.publisher.publish(subject, data, new AppendHeaders(ORIGIN_SEQ_HEADER, originSeq, expectedLastSeq));
     } catch (e) {
       const { stored, unknown } = this.unconfirmed.settleFailure(ref.name, expectedLastSeq, wrongLastSequence(e));
-      for (const a of stored) this.apply(ref, a, backlog);
+      for (const a of stored) this.apply(ref, a, a.backlog ?? backlog);
       for (const a of unknown) this.uncertain(a.subject, ref);
       if (outcomeUnknown(e)) this.uncertain(subject, ref);
       throw e;
     }
-    for (const a of this.unconfirmed.storedBefore(ref.name, ack.seq)) this.apply(ref, a, backlog);
+    for (const a of this.unconfirmed.storedBefore(ref.name, ack.seq)) this.apply(ref, a, a.backlog ?? backlog);
     this.apply(ref, { subject, data, originSeq, expectedLastSeq }, backlog);
     return ack;
   }

@@ -32,6 +32,7 @@ import { lastOriginSeqOf } from './streams.ts';
 import { StoreWriteError, describeWriteFailure, outcomeUnknown } from './write-errors.ts';
 import { AckPublisher, type Ack } from './publisher.ts';
 import { ReplicaAppends } from './replica-append.ts';
+import { UncertainWrites } from './uncertain.ts';
 import type { UnconfirmedAppend } from './unconfirmed.ts';
 import type { HistoryQuery, HistoryResult, NodesQuery, PointChange, StoreEvents, StoreOptions, StreamRef, StreamStats } from './types.ts';
 
@@ -55,8 +56,8 @@ export class Store extends EventEmitter<StoreEvents> {
   /** Origin sequence of the newest message in each local stream: what a
    * peer's copy is compared with to tell how far behind it is. */
   private readonly lastOrigin = new Map<string, number>();
-  /** Subjects whose last write ended without an answer: subject → stream. */
-  private readonly uncertain = new Map<string, StreamRef>();
+  /** Writes whose fate is unknown, read back once the server answers. */
+  private readonly uncertain: UncertainWrites;
   private api?: StoreApi;
   private budget?: DiskBudget;
   private closed = false;
@@ -69,10 +70,14 @@ export class Store extends EventEmitter<StoreEvents> {
     this.upFanOut = new FanOut(opts.nc, this.state);
     this.publisher = new AckPublisher(opts.nc);
     this.publisher.start();
+    this.uncertain = new UncertainWrites(jsm, (ref, subject, data) => {
+      const prefixLen = ref.boundary.length + ref.origin.length + 7; // "inst." + "." + "."
+      for (const c of this.applyStored(subject, prefixLen, data, ref.origin, false)) this.safeEmit(c);
+    });
     this.replicaAppends = new ReplicaAppends(
       this.publisher,
       (ref, a, backlog) => this.applyReplicated(ref, a, backlog),
-      (subject, ref) => this.uncertain.set(subject, ref),
+      (subject, ref) => this.uncertain.add(subject, ref),
     );
     void this.watchReconnects();
     const perStream = opts.streamRetention ?? {};
@@ -284,7 +289,7 @@ export class Store extends EventEmitter<StoreEvents> {
       }
       failed++;
       firstError ??= r.reason;
-      if (outcomeUnknown(r.reason)) this.uncertain.set(subjects[i] as string, ref);
+      if (outcomeUnknown(r.reason)) this.uncertain.add(subjects[i] as string, ref);
     });
     for (const s of stored) for (const c of s.changes) this.safeEmit(c);
     for (const s of stored) s.fanOut();
@@ -309,21 +314,8 @@ export class Store extends EventEmitter<StoreEvents> {
 
   /** Reads back the tips of subjects whose writes ended without an answer,
    * so the merged state matches what the stream really holds. */
-  async reconcile(): Promise<number> {
-    let n = 0;
-    for (const [subject, ref] of [...this.uncertain]) {
-      try {
-        const m = await this.jsm.direct.getMessage(ref.name, { last_by_subj: subject });
-        this.uncertain.delete(subject);
-        if (!m) continue;
-        const prefixLen = ref.boundary.length + ref.origin.length + 7;
-        for (const c of this.applyStored(subject, prefixLen, m.data, ref.origin, false)) this.safeEmit(c);
-        n++;
-      } catch {
-        return n; // still unreachable: try again on the next reconnect
-      }
-    }
-    return n;
+  reconcile(): Promise<number> {
+    return this.uncertain.readBack();
   }
 
   /** Creates a node under `parentId`; returns its id. A `device` node starts
@@ -379,9 +371,9 @@ export class Store extends EventEmitter<StoreEvents> {
    * it, and it is merged once known stored (app/store/unconfirmed.ts). The
    * caller must follow a run of these with an acknowledged one.
    */
-  appendReplicatedUnconfirmed(ref: StreamRef, subject: string, data: Uint8Array, originSeq: number, expectedLastSeq: number): void {
+  appendReplicatedUnconfirmed(ref: StreamRef, subject: string, data: Uint8Array, originSeq: number, expectedLastSeq: number, backlog = false): void {
     this.checkOpen();
-    this.replicaAppends.appendUnconfirmed(ref, subject, data, originSeq, expectedLastSeq);
+    this.replicaAppends.appendUnconfirmed(ref, subject, data, originSeq, expectedLastSeq, backlog);
   }
 
   /** A replicated message known stored: merged, then fanned out. */
@@ -433,6 +425,7 @@ export class Store extends EventEmitter<StoreEvents> {
     this.streams.forget(name);
     this.lastOrigin.delete(name);
     this.replicaAppends.forget(name);
+    this.uncertain.forgetStream(name);
   }
 
   /** Changes how much history one stream keeps per subject (>= 1). */

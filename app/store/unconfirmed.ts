@@ -5,6 +5,8 @@ export interface UnconfirmedAppend {
   originSeq: number;
   /** Its `Nats-Expected-Last-Sequence`: if stored, it is at this + 1. */
   expectedLastSeq: number;
+  /** Sent while the source still had a backlog (fan-out may wait). */
+  backlog?: boolean;
 }
 
 /**
@@ -23,16 +25,24 @@ export interface UnconfirmedAppend {
 export class UnconfirmedAppends {
   private readonly queues = new Map<string, UnconfirmedAppend[]>();
 
-  add(stream: string, a: UnconfirmedAppend): void {
+  /**
+   * Queues one. Returns those of an earlier run this one proves stored: a
+   * run that starts at or below the last queued one is a new round, which
+   * starts where the stream ends, so leftovers expecting less are stored
+   * and the rest never will be. (Every run ends with an acknowledged append
+   * that settles it; leftovers exist only if one was cut short.)
+   */
+  add(stream: string, a: UnconfirmedAppend): UnconfirmedAppend[] {
     let q = this.queues.get(stream);
     if (!q) this.queues.set(stream, (q = []));
     const last = q[q.length - 1];
+    let stored: UnconfirmedAppend[] = [];
     if (last && a.expectedLastSeq <= last.expectedLastSeq) {
-      // A new run that starts lower: the old one was settled as far as it
-      // can be (a round ended); what is left of it can never be confirmed.
+      stored = q.filter((o) => o.expectedLastSeq < a.expectedLastSeq);
       q.length = 0;
     }
     q.push(a);
+    return stored;
   }
 
   /** Held for `stream` (not yet settled). */

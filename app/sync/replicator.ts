@@ -308,12 +308,19 @@ export class Replicator {
         flushing = false;
         const batch = queued.splice(0);
         if (failure) return; // the next round resumes from what is stored
-        for (let i = 0; i < batch.length; i++) append(batch[i] as (typeof batch)[number], i === batch.length - 1);
+        try {
+          for (let i = 0; i < batch.length; i++) append(batch[i] as (typeof batch)[number], i === batch.length - 1);
+        } catch (e) {
+          // The store closed, or the connection refused a publish: a run
+          // cut short is settled by the next round's first append (the
+          // store reads where the stream ends then).
+          end(new Error(`storing ${ref.name} failed: ${(e as Error).message}`));
+        }
       };
       const append = (d: (typeof queued)[number], last: boolean) => {
         const expected = localLast + inFlight + unconfirmed;
         if (!last && run + 1 < CONFIRM_EVERY) {
-          store.appendReplicatedUnconfirmed(ref, d.subject, d.data, d.originSeq, expected);
+          store.appendReplicatedUnconfirmed(ref, d.subject, d.data, d.originSeq, expected, d.backlog);
           unconfirmed++;
           run++;
           return;

@@ -5,11 +5,15 @@ import type { Store, StreamRef } from '../store/index.ts';
 import { remoteJsm } from './remote.ts';
 import { Replicator } from './replicator.ts';
 import type { Hello, PeerStatus, ReplicaStatus, SyncOptions, SyncStatus, UpstreamStatus } from './types.ts';
+import { parseHello, refFromName } from './hello.ts';
 import { LinkRate } from './window.ts';
 
 /** Each instance announces itself on `siot.sync.hello.<its id>`. */
 export const HELLO_SUBJECT = 'siot.sync.hello';
 const PROBE_MS = 500;
+/** A round silent this long when a link comes back is restarted (at most:
+ * two heartbeats when those are shorter). */
+const LINK_BACK_SILENT_MS = 10_000;
 /** A probe that timed out crossed the link and its answer did not come
  * back: the next waits longer, doubling from 1 s up to this. */
 const MAX_PROBE_BACKOFF_MS = 30_000;
@@ -19,10 +23,13 @@ const HELLO_DEBOUNCE_MS = 2_000;
  * use it for progress bars, and on a slow link each hello costs ~300 B. */
 const PROGRESS_DEBOUNCE_MS = 10_000;
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 interface Peer {
   hello: Hello;
+  /** Heard on a connection where peers are limited to their own boundary
+   * (a device at a hub, the device the laptop dials): it may serve only
+   * streams of that boundary, and never stands in for another peer. */
+  limited: boolean;
   /** The connection its hellos came in on: its JetStream is called there. */
   nc: NatsConnection;
   /** When a hello last came in on each connection. */
@@ -42,27 +49,6 @@ export interface SyncEvents {
   /** Each hello as announced (to peers we trust with every stream); the
    * instance re-announces it, narrowed, to limited accounts. */
   hello: [Hello];
-}
-
-export function parseHello(data: Uint8Array): Hello | null {
-  try {
-    const h = JSON.parse(decoder.decode(data)) as Partial<Hello>;
-    if (typeof h.id !== 'string' || typeof h.domain !== 'string') return null;
-    const wants = h.wants === 'all' || Array.isArray(h.wants) ? h.wants : [];
-    const seqs: Record<string, number> = {};
-    if (h.seqs && typeof h.seqs === 'object') {
-      for (const [k, v] of Object.entries(h.seqs)) if (typeof v === 'number' && /^inst_[^_]+_[^_]+$/.test(k)) seqs[k] = v;
-    }
-    return { id: h.id, domain: h.domain, role: typeof h.role === 'string' ? h.role : '', wants, seqs };
-  } catch {
-    return null;
-  }
-}
-
-/** (boundary, origin) from a stream name; ids in stream names hold no `_`. */
-export function refFromName(name: string): StreamRef | null {
-  const m = /^inst_([^_]+)_([^_]+)$/.exec(name);
-  return m ? { name, boundary: m[1] as string, origin: m[2] as string } : null;
 }
 
 /**
@@ -86,6 +72,7 @@ export class Sync extends EventEmitter<SyncEvents> {
   private localJsm?: JetStreamManager;
   private subs: Subscription[] = [];
   private readonly conns: NatsConnection[];
+  private readonly limitedConns: ReadonlySet<NatsConnection>;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   private updating?: Promise<void>;
@@ -104,9 +91,13 @@ export class Sync extends EventEmitter<SyncEvents> {
      * (the trusted peers' account, app/nats/accounts.ts): peers heard on one
      * are called on it. Our hellos reach those accounts by their imports. */
     peerConns: readonly NatsConnection[] = [],
+    /** Connections (of `nc` and `peerConns`) whose peers are limited to
+     * their own boundary. */
+    limitedConns: readonly NatsConnection[] = [],
   ) {
     super();
     this.conns = [nc, ...peerConns];
+    this.limitedConns = new Set(limitedConns);
     this.opts = {
       role: opts.role ?? 'instance',
       want: opts.want ?? 'all',
@@ -194,15 +185,25 @@ export class Sync extends EventEmitter<SyncEvents> {
   }
 
   private onHello(h: Hello, nc: NatsConnection): void {
+    const limited = this.limitedConns.has(nc);
     const known = this.peers.get(h.id);
     if (!known) {
       // A newcomer learns about us at once rather than at our next interval.
       this.announceSoon();
       void remoteJsm(nc, h.domain).then((jsm) => {
         if (this.peers.has(h.id) || this.stopped) return;
-        this.peers.set(h.id, { hello: h, nc, heardOn: new Map([[nc, Date.now()]]), jsm, reachable: false, lastSeen: Date.now(), rate: new LinkRate(), probing: false, probeBackoffMs: 0, nextProbeAt: 0 });
+        this.peers.set(h.id, { hello: h, limited, nc, heardOn: new Map([[nc, Date.now()]]), jsm, reachable: false, lastSeen: Date.now(), rate: new LinkRate(), probing: false, probeBackoffMs: 0, nextProbeAt: 0 });
         this.probe();
       });
+      return;
+    }
+    // An id is self-declared: a limited link never speaks for a peer known
+    // on a trusted one, and a trusted link takes over from a limited one.
+    if (limited && !known.limited) return;
+    if (!limited && known.limited) {
+      known.limited = false;
+      known.hello = h;
+      void this.repoint(known, nc);
       return;
     }
     // Heard on another of our connections (the peer now dials us, or we it)
@@ -223,8 +224,10 @@ export class Sync extends EventEmitter<SyncEvents> {
     if (peer.nc !== nc || this.stopped) return;
     peer.jsm = jsm;
     const stale = [...this.replicators.entries()].filter(([, r]) => r.sourceId === peer.hello.id);
-    for (const [name] of stale) this.replicators.delete(name);
+    // Stopped before they leave the map: a replacement for the same stream
+    // must not start while one of them still appends.
     await Promise.all(stale.map(([, r]) => r.stop()));
+    for (const [name, r] of stale) if (this.replicators.get(name) === r) this.replicators.delete(name);
     peer.probeBackoffMs = 0;
     peer.nextProbeAt = 0;
     this.probe();
@@ -242,13 +245,31 @@ export class Sync extends EventEmitter<SyncEvents> {
     peer.probeBackoffMs = 0;
     peer.nextProbeAt = 0;
     for (const r of this.replicators.values()) {
-      if (r.sourceId === peer.hello.id) r.linkChanged(reachable, 2 * this.opts.heartbeatMs);
+      if (r.sourceId === peer.hello.id) r.linkChanged(reachable, Math.min(2 * this.opts.heartbeatMs, LINK_BACK_SILENT_MS));
     }
     if (reachable) {
       this.announce();
       this.update();
     }
     this.scheduleEmit();
+  }
+
+  /**
+   * Our server's leaf connections changed (one dropped, or a new one came
+   * up): told by the instance, from its own server's `/leafz`, which costs
+   * nothing on any link. Pull requests may have been lost with a link, and
+   * with long heartbeats (a metered link) a round would wait for its
+   * watchdog to notice: rounds silent for a while start over now, and
+   * unreachable peers are probed at once.
+   */
+  leafsChanged(): void {
+    if (this.stopped) return;
+    for (const r of this.replicators.values()) r.linkChanged(true, LINK_BACK_SILENT_MS);
+    for (const peer of this.peers.values()) {
+      peer.probeBackoffMs = 0;
+      peer.nextProbeAt = 0;
+    }
+    this.probe();
   }
 
   /** One probe in flight per unreachable peer. While the leaf is down our
@@ -306,6 +327,7 @@ export class Sync extends EventEmitter<SyncEvents> {
         const ref = refFromName(name);
         if (!ref || ref.origin === self) continue; // our own log is written here, never pulled
         if (wants !== 'all' && !wants.includes(ref.boundary)) continue;
+        if (peer.limited && !this.within(ref.boundary, id)) continue;
         const c = candidates.get(name) ?? { ref, sources: [] };
         c.sources.push(id);
         candidates.set(name, c);
@@ -323,6 +345,11 @@ export class Sync extends EventEmitter<SyncEvents> {
       this.startReplicator(ref, this.peers.get(best) as Peer);
     }
     this.scheduleEmit();
+  }
+
+  /** The boundary is `id`'s own, or a device nested below it. */
+  private within(boundary: string, id: string): boolean {
+    return boundary === id || this.store.state.ancestors(boundary).includes(id);
   }
 
   private startReplicator(ref: StreamRef, peer: Peer): void {

@@ -3,7 +3,8 @@
 // leaf link runs through a throttled proxy (loopback, 100 kbit/s, 20 kbit/s).
 //
 //   cd /work/main && npx tsx test/bench/sync-links.ts [--quick] [--breakdown] [--json]
-//       [--compression off|s2_fast|…] [--latency-ms N] [--mechanisms pull,pull-b50,pull-tuned,pull-quiet,source]
+//       [--compression off|s2_fast|…] [--latency-ms N] [--idle-s N]
+//       [--mechanisms pull,pull-b50,pull-tuned,pull-quiet,pull-cellular,source]
 //
 // Default mechanisms: pull (the product's defaults), pull-b50 (a 50-message
 // pull window) and source (JetStream sourcing); see PULL_OPTIONS.
@@ -36,12 +37,12 @@ import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jet
 import { Instance } from '../../app/instance/index.ts';
 import { floatPoint } from '../../app/siot/index.ts';
 import { ORIGIN_SEQ_HEADER } from '../../app/store/index.ts';
-import type { ReplicaState, SyncOptions } from '../../app/sync/index.ts';
+import { CELLULAR_SYNC, type ReplicaState, type SyncOptions } from '../../app/sync/index.ts';
 import { removeDir, tempDir } from '../helpers/server.ts';
 import { ThrottledProxy, type BlackholeMode, type Direction, type ThrottledProxyOptions } from './throttled-proxy.ts';
 
-export type Mechanism = 'pull' | 'pull-b50' | 'pull-tuned' | 'pull-quiet' | 'source';
-export const MECHANISMS: Mechanism[] = ['pull', 'pull-b50', 'pull-tuned', 'pull-quiet', 'source'];
+export type Mechanism = 'pull' | 'pull-b50' | 'pull-tuned' | 'pull-quiet' | 'pull-cellular' | 'source';
+export const MECHANISMS: Mechanism[] = ['pull', 'pull-b50', 'pull-tuned', 'pull-quiet', 'pull-cellular', 'source'];
 
 export interface LinkSpec {
   label: string;
@@ -138,12 +139,15 @@ const OUTAGE_MS = 25_000;
  * - `pull-quiet`: the small window, and hellos and updates every 10 min:
  *   after the first discovery the control plane stays off the link, so this
  *   is what the replicator alone does (not a setting to ship: peers and new
- *   streams would be noticed late). */
+ *   streams would be noticed late);
+ * - `pull-cellular`: app/sync's CELLULAR_SYNC (longer heartbeats, pull
+ *   expiry and hello interval), what an instance on a metered link uses. */
 export const PULL_OPTIONS: Record<Exclude<Mechanism, 'source'>, SyncOptions> = {
   pull: {},
   'pull-b50': { batch: 50, maxInFlight: 200 },
   'pull-tuned': { batch: 50, maxInFlight: 200, scanIntervalMs: 30_000, helloIntervalMs: 30_000 },
   'pull-quiet': { batch: 50, maxInFlight: 200, scanIntervalMs: 600_000, helloIntervalMs: 600_000 },
+  'pull-cellular': CELLULAR_SYNC,
 };
 
 export interface Pair {
@@ -605,7 +609,7 @@ export async function idleBreakdown(windowMs: number): Promise<BreakdownRow[]> {
 }
 
 export async function runSyncLinks(
-  opts: { quick?: boolean; breakdown?: boolean; compression?: string; latencyMs?: number; mechanisms?: Mechanism[]; log?: (s: string) => void } = {},
+  opts: { quick?: boolean; breakdown?: boolean; compression?: string; latencyMs?: number; idleSec?: number; mechanisms?: Mechanism[]; log?: (s: string) => void } = {},
 ): Promise<SyncLinksResults> {
   if (opts.log) say = opts.log;
   const extra = { ...(opts.compression ? { compression: opts.compression } : {}), ...(opts.latencyMs ? { proxy: { latencyMs: opts.latencyMs } } : {}) };
@@ -617,7 +621,7 @@ export async function runSyncLinks(
     { label: '100 kbit/s', rateBps: 100_000, n: 5_000 / div },
     { label: '20 kbit/s', rateBps: 20_000, n: 2_000 / div },
   ];
-  const idleWindowMs = quick ? 15_000 : 60_000;
+  const idleWindowMs = opts.idleSec ? opts.idleSec * 1_000 : quick ? 15_000 : 60_000;
   const notes: string[] = [];
   if (opts.latencyMs) notes.push(`every link, loopback included, adds ${opts.latencyMs} ms one-way latency (${2 * opts.latencyMs} ms round trip)`);
   const pairs: Pair[] = [];
@@ -808,6 +812,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   };
   const compression = arg('--compression');
   const latencyMs = Number(arg('--latency-ms') ?? 0);
+  const idleSec = Number(arg('--idle-s') ?? 0);
   const mechanisms = arg('--mechanisms')?.split(',') as Mechanism[] | undefined;
   const unknown = mechanisms?.filter((m) => !MECHANISMS.includes(m));
   if (unknown?.length) throw new Error(`unknown mechanism(s) ${unknown.join(', ')}; known: ${MECHANISMS.join(', ')}`);
@@ -816,6 +821,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     breakdown: process.argv.includes('--breakdown'),
     ...(compression ? { compression } : {}),
     ...(latencyMs > 0 ? { latencyMs } : {}),
+    ...(idleSec > 0 ? { idleSec } : {}),
     ...(mechanisms ? { mechanisms } : {}),
   });
   console.log(toMarkdown(r));

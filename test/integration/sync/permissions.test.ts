@@ -113,6 +113,17 @@ describe('sync: what a device the laptop dials may reach', () => {
     await expect(atLap.direct.getMessage('inst_devB_lap', { seq: 1 })).rejects.toThrow();
     await expect(atLap.streams.info('inst_lap_lap')).rejects.toThrow(/not readable/);
     expect(devA.store.state.nodePoint('devB', 'pollPeriod', '0')).toBeUndefined();
+
+    // Nor can it serve the laptop another boundary's streams: a hello that
+    // offers device B's streams, further along than the laptop's copies,
+    // starts no replicator from device A for them.
+    const forged = { id: 'devA', domain: 'siot_devA', role: 'device', wants: ['devA'], seqs: { inst_devA_devA: 1, inst_devB_lap: 99, inst_devB_devB: 50 } };
+    for (let i = 0; i < 3; i++) {
+      devA.peersNc.publish('siot.sync.hello.devA', new TextEncoder().encode(JSON.stringify(forged)));
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    const sources = () => (lap.sync?.status().replicas ?? []).filter((r) => r.source === 'devA').map((r) => r.stream);
+    expect(sources()).toEqual(['inst_devA_devA']);
     // Control: the same laptop on a trusted link (a hub's view) reads devB.
     const hub = await topo.instances.start({ instanceId: 'hub', leafPort: -1, sync: false });
     await lap.setPeers([

@@ -39,11 +39,15 @@ describe('unconfirmed replica appends', () => {
     expect(u.count('s')).toBe(1);
   });
 
-  it('a new run that starts lower (a new round) drops what is left of the old one', () => {
+  it('a new run that starts lower (a new round, from where the stream ends) settles what is left of the old one', () => {
     const u = new UnconfirmedAppends();
+    // A run cut short (no acknowledged append after it): 10..12 queued.
     for (const e of [10, 11, 12]) u.add('s', at(e));
-    u.add('s', at(8));
+    // The next round starts at the stream's end, 12: the ones expecting 10
+    // and 11 are stored (at 11 and 12), the one expecting 12 never will be.
+    expect(seqs(u.add('s', at(12)))).toEqual([10, 11]);
     expect(u.count('s')).toBe(1);
+    expect(u.add('s', at(13))).toEqual([]);
     u.clear('s');
     expect(u.count('s')).toBe(0);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseAckReply } from '../../../app/sync/replicator.ts';
-import { parseHello, refFromName } from '../../../app/sync/sync.ts';
+import { parseHello, refFromName } from '../../../app/sync/hello.ts';
 import { originSeqOf } from '../../../app/sync/index.ts';
 
 describe('sync protocol pieces', () => {
