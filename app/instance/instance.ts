@@ -5,6 +5,7 @@ import {
   NatsServer,
   connectToServer,
   findNatsServer,
+  instanceIdOfServerName,
   jetStreamDomain,
   loadOrCreateCredentials,
   type InstanceCredentials,
@@ -122,7 +123,7 @@ export class Instance {
         ...(opts.maxMsgsPerSubject !== undefined ? { maxMsgsPerSubject: opts.maxMsgsPerSubject } : {}),
       });
       const leafApi = new LeafApi(nc, store, opts.leafUsers ?? [], async () =>
-        (await server.leafServerNames(DEVICE_LINK_ACCOUNT)).filter((n) => n.startsWith('siot_')).map((n) => n.slice('siot_'.length)),
+        (await server.leafServerNames(DEVICE_LINK_ACCOUNT)).flatMap((n) => instanceIdOfServerName(n) ?? []),
       );
       await leafApi.start();
       let sync: Sync | undefined;

@@ -14,6 +14,12 @@ export function serverName(instanceId: string): string {
   return jetStreamDomain(instanceId);
 }
 
+/** The instance id a server name (`serverName`) stands for; undefined for a
+ * name that is not one of ours. */
+export function instanceIdOfServerName(name: string): string | undefined {
+  return name.startsWith('siot_') && name.length > 'siot_'.length ? name.slice('siot_'.length) : undefined;
+}
+
 /** Subjects that never cross a leaf link: the write API (a publish would be
  * stored by both sides' streams, and acknowledged by either), the stream
  * subjects themselves, and the live API each instance answers for itself. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jetStreamDomain, parseLeafListenLine, parsePortsFile, renderConfig } from '../../../app/nats/index.ts';
+import { instanceIdOfServerName, jetStreamDomain, parseLeafListenLine, parsePortsFile, renderConfig, serverName } from '../../../app/nats/index.ts';
 
 const base = {
   instanceId: 'dev-1',
@@ -15,6 +15,12 @@ describe('nats-server config', () => {
     expect(jetStreamDomain('dev-1')).toBe('siot_dev-1');
     expect(jetStreamDomain('a.b c*')).toBe('siot_a_b_c_');
     expect(() => jetStreamDomain('')).toThrow(/empty instance id/);
+  });
+
+  it('reads the instance id back from a server name (who is on the device link, in /leafz)', () => {
+    expect(instanceIdOfServerName(serverName('dev-1'))).toBe('dev-1');
+    expect(instanceIdOfServerName('NDZX3ABC')).toBeUndefined();
+    expect(instanceIdOfServerName('siot_')).toBeUndefined();
   });
 
   it('listens on loopback only, with credentials, JetStream in the domain, and escapes every string', () => {
