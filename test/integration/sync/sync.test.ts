@@ -30,6 +30,27 @@ async function writeMany(i: Instance, node: string, n: number, from = 0): Promis
 }
 
 /** The replica holds exactly the origin's log: same messages, same order, once each. */
+/** A device and a laptop that synced once, then 10,000 points written on
+ * the device while the link was cut (still cut on return). */
+async function pairWithBacklog(): Promise<{ dev: Instance; lap: Instance; link: Awaited<ReturnType<Topology['proxyTo']>>; n: string; target: number; startSeq: number }> {
+  const dev = await topo.start('dev', 'device');
+  const link = await topo.proxyTo(dev);
+  const lap = await topo.start('lap', 'laptop', [{ to: dev, proxy: link }]);
+  const n = await dev.store.createNode('dev', 'modbusIO');
+  await waitFor('first sync', () => replica(lap, 'inst_dev_dev')?.state === 'idle');
+  link.cut();
+  await writeMany(dev, n, 10_000);
+  const target = await lastSeq(dev, 'inst_dev_dev');
+  return { dev, lap, link, n, target, startSeq: replica(lap, 'inst_dev_dev')?.lastOriginSeq ?? 0 };
+}
+
+/** The merged state of one node, comparable across instances. */
+const tips = (i: Instance, n: string) =>
+  i.store.state
+    .nodePoints(n)
+    .map((op) => `${op.point.type}.${op.point.key}=${pointFloat(op.point as Point)}@${op.instance}`)
+    .sort();
+
 async function expectSameLog(origin: Instance, copy: Instance, stream: string): Promise<void> {
   const a = await streamLog(origin, stream);
   const b = await streamLog(copy, stream);
@@ -67,18 +88,10 @@ describe('sync: device <-> laptop', () => {
   });
 
   it('delivers 10,000 points written while the laptop was away, in origin order, and resumes a catch-up cut in the middle', async () => {
-    const dev = await topo.start('dev', 'device');
-    const link = await topo.proxyTo(dev);
-    const lap = await topo.start('lap', 'laptop', [{ to: dev, proxy: link }]);
-    const n = await dev.store.createNode('dev', 'modbusIO');
-    await waitFor('first sync', () => replica(lap, 'inst_dev_dev')?.state === 'idle');
-    link.cut();
-    await writeMany(dev, n, 10_000);
-    const target = await lastSeq(dev, 'inst_dev_dev');
+    const { dev, lap, link, n, target, startSeq } = await pairWithBacklog();
 
     // Cut again once the catch-up is under way.
     let cutMidway = false;
-    const startSeq = replica(lap, 'inst_dev_dev')?.lastOriginSeq ?? 0;
     lap.store.onPoint((c) => {
       if (!cutMidway && c.nodeId === n && (replica(lap, 'inst_dev_dev')?.delivered ?? 0) > 0 && c.current.instance === 'dev') {
         const seq = replica(lap, 'inst_dev_dev')?.lastOriginSeq ?? 0;
@@ -95,26 +108,13 @@ describe('sync: device <-> laptop', () => {
     await expectSameLog(dev, lap, 'inst_dev_dev');
     // The merged state too: most appends of a catch-up are settled by a
     // later acknowledged one (app/store/unconfirmed.ts), across the cut.
-    const tips = (i: Instance) =>
-      i.store.state
-        .nodePoints(n)
-        .map((op) => `${op.point.type}.${op.point.key}=${pointFloat(op.point as Point)}@${op.instance}`)
-        .sort();
-    expect(tips(lap)).toEqual(tips(dev));
-    expect(tips(lap)).toHaveLength(7);
+    expect(tips(lap, n)).toEqual(tips(dev, n));
+    expect(tips(lap, n)).toHaveLength(7);
     expect(pointFloat(value(lap, n, 'value', String(9_999 % 7))?.point as Point)).toBe(9_999);
   });
 
   it('loses nothing and stores nothing twice when the laptop’s nats-server is killed mid catch-up', async () => {
-    const dev = await topo.start('dev', 'device');
-    const link = await topo.proxyTo(dev);
-    const lap = await topo.start('lap', 'laptop', [{ to: dev, proxy: link }]);
-    const n = await dev.store.createNode('dev', 'modbusIO');
-    await waitFor('first sync', () => replica(lap, 'inst_dev_dev')?.state === 'idle');
-    link.cut();
-    await writeMany(dev, n, 10_000);
-    const target = await lastSeq(dev, 'inst_dev_dev');
-    const startSeq = replica(lap, 'inst_dev_dev')?.lastOriginSeq ?? 0;
+    const { dev, lap, link, n, target, startSeq } = await pairWithBacklog();
     const firstPid = lap.server.pid;
     // Killed while appends are in flight, most of them sent without asking
     // for an answer (app/store/unconfirmed.ts): the supervisor restarts it on
@@ -134,13 +134,8 @@ describe('sync: device <-> laptop', () => {
     expect(killedAt).toBeLessThan(target);
     await waitFor('the restarted laptop to hold all 10,000', () => lap.server.pid !== firstPid && (replica(lap, 'inst_dev_dev')?.lastOriginSeq ?? 0) === target, 90_000);
     await expectSameLog(dev, lap, 'inst_dev_dev');
-    const tips = (i: Instance) =>
-      i.store.state
-        .nodePoints(n)
-        .map((op) => `${op.point.type}.${op.point.key}=${pointFloat(op.point as Point)}@${op.instance}`)
-        .sort();
-    await waitFor('the merged state to match the device', () => JSON.stringify(tips(lap)) === JSON.stringify(tips(dev)), 10_000);
-    expect(tips(lap)).toHaveLength(7);
+    await waitFor('the merged state to match the device', () => JSON.stringify(tips(lap, n)) === JSON.stringify(tips(dev, n)), 10_000);
+    expect(tips(lap, n)).toHaveLength(7);
   });
 
   it('converges after offline edits on both sides, with the same winner everywhere', async () => {
