@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AckPolicy, jetstreamManager } from '@nats-io/jetstream';
 import { connectToServer } from '../../../app/nats/index.ts';
 import { floatPoint, pointFloat, type Point } from '../../../app/siot/index.ts';
+import { hubWithLimitedDevice } from '../../helpers/limited-device.ts';
 import { FAST_SYNC, Topology, waitFor } from '../../helpers/topology.ts';
 
 let topo = new Topology();
@@ -12,25 +13,8 @@ afterEach(async () => {
 
 describe('sync: a limited device cannot make the hub store anything', () => {
   it('pull replies and push deliveries aimed at hub stream or write-API subjects leave the hub streams unchanged', async () => {
-    const hub = await topo.instances.start({
-      instanceId: 'hub',
-      leafPort: -1,
-      leafUsers: [{ user: 'devA', password: 'secret-a', boundaries: ['devA'] }],
-      sync: { ...FAST_SYNC, role: 'hub' },
-    });
-    await hub.store.createNode('hub', 'device', [], 'devA');
-    await hub.store.writeNodePoints('devA', [floatPoint('pollPeriod', 250)]);
+    const { hub, devA } = await hubWithLimitedDevice(topo);
     const hubJsm = await jetstreamManager(hub.nc);
-    const link = await topo.proxyTo(hub);
-    const devA = await topo.instances.start({
-      instanceId: 'devA',
-      peers: [{ url: link.url, credentials: { user: 'devA', password: 'secret-a' } }],
-      sync: { ...FAST_SYNC, role: 'device', want: 'own' },
-    });
-    await waitFor('device A to get its configuration', () => {
-      const p = devA.store.state.nodePoint('devA', 'pollPeriod', '0')?.point;
-      return p !== undefined && pointFloat(p as Point) === 250;
-    });
     const before = await Promise.all(['inst_hub_hub', 'inst_devA_hub'].map((s) => hubJsm.streams.info(s).then((i) => i.state.messages)));
 
     // Device A, acting on purpose: consumers on the stream it may read, and

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Hello } from '../../../app/sync/index.ts';
-import { floatPoint, pointFloat, type Point } from '../../../app/siot/index.ts';
+import { floatPoint } from '../../../app/siot/index.ts';
+import { hubWithLimitedDevice } from '../../helpers/limited-device.ts';
 import { FAST_SYNC, Topology, waitFor } from '../../helpers/topology.ts';
 
 /** The next hello `from` sends, as heard on `nc`. */
@@ -20,28 +21,9 @@ afterEach(async () => {
 
 describe('sync: what a peer may reach', () => {
   it('lets a device read only its own boundaries at the hub, and never change the hub', async () => {
-    const hub = await topo.instances.start({
-      instanceId: 'hub',
-      leafPort: -1,
-      leafUsers: [{ user: 'devA', password: 'secret-a', boundaries: ['devA'] }],
-      sync: { ...FAST_SYNC, role: 'hub' },
-    });
-    // The hub's tree holds two customers' devices with configuration for each.
-    await hub.store.createNode('hub', 'device', [], 'devA');
-    await hub.store.createNode('hub', 'device', [], 'devB');
-    await hub.store.writeNodePoints('devA', [floatPoint('pollPeriod', 250)]);
-    await hub.store.writeNodePoints('devB', [floatPoint('pollPeriod', 750)]);
-    const link = await topo.proxyTo(hub);
-    const devA = await topo.instances.start({
-      instanceId: 'devA',
-      peers: [{ url: link.url, credentials: { user: 'devA', password: 'secret-a' } }],
-      sync: { ...FAST_SYNC, role: 'device', want: 'own' },
-    });
-    // Configuration for device A reaches it; the hub collects A's history.
-    await waitFor('device A to get its configuration from the hub', () => {
-      const p = devA.store.state.nodePoint('devA', 'pollPeriod', '0')?.point;
-      return p !== undefined && pointFloat(p as Point) === 250;
-    });
+    // The hub's tree holds two customers' devices with configuration for
+    // each; device A gets its own.
+    const { hub, devA } = await hubWithLimitedDevice(topo, ['devB']);
     await devA.store.writeNodePoints('devA', [floatPoint('temperature', 21.5)]);
     await waitFor('the hub to collect device A history', () => hub.store.state.nodePoint('devA', 'temperature', '0') !== undefined);
 
