@@ -1,13 +1,17 @@
 #!/usr/bin/env node
-// Puts a pinned nats-server (>= 2.10) into .cache/nats-server/ for development,
+// Puts the pinned nats-server into .cache/nats-server/ for development,
 // tests and the headless runner. Plain JavaScript with no dependencies so it
 // runs before anything is built.
 //
-// Debian 12 ships only nats-server 2.9.10, but Debian 13's package runs on it.
-// On Debian we fetch that package with apt-get through a private sources list
-// and lists dir (the system's apt configuration is never touched), so apt's
-// signed chain vouches for it. Elsewhere we download the pinned official
-// release and check its SHA-256.
+// Debian 12 ships only nats-server 2.9.10, but the packages of Debian's
+// testing/unstable suites (2.15.x, static but for libc) and of Debian 13
+// (2.10.27) run on it. On Debian we fetch the newest testing/unstable package
+// at or above the pin with apt-get through a private sources list and lists
+// dir (the system's apt configuration is never touched), so apt's signed
+// chain vouches for it; failing that, Debian 13's package with its pinned
+// SHA-256. Elsewhere we download the pinned official release and check its
+// SHA-256. `--peer` also fetches Debian 13's 2.10.27 for the mixed-version
+// tests.
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -87,18 +91,19 @@ function readAptSources() {
   return files;
 }
 
-function fromDebian() {
-  const { suite, package: pkg, version, sha256 } = pin.debian;
+/** Private apt options for `suites`: its own sources list, lists and cache
+ * under .cache/ (the system's apt configuration is never touched). */
+function privateApt(name, suites) {
   const arch = execFileSync('dpkg', ['--print-architecture'], { encoding: 'utf8' }).trim();
   const sources = debianSources(readAptSources());
   if (sources.length === 0) throw new Error('no Debian archive found in /etc/apt/sources.list{,.d}');
-  const aptDir = join(root, '.cache', 'apt-' + suite);
+  const aptDir = join(root, '.cache', `apt-${name}`);
   mkdirSync(join(aptDir, 'lists', 'partial'), { recursive: true });
   mkdirSync(join(aptDir, 'cache', 'archives', 'partial'), { recursive: true });
   const keyring = '/usr/share/keyrings/debian-archive-keyring.gpg';
-  const list = [...new Set(sources.map((s) => {
+  const list = [...new Set(sources.flatMap((s) => {
     const signedBy = s.signedBy && existsSync(s.signedBy) ? s.signedBy : keyring;
-    return `deb [signed-by=${signedBy}] ${s.uri} ${suite} main`;
+    return suites.map((suite) => `deb [signed-by=${signedBy}] ${s.uri} ${suite} main`);
   }))].join('\n');
   writeFileSync(join(aptDir, 'sources.list'), list + '\n');
   const opts = [
@@ -110,22 +115,62 @@ function fromDebian() {
     '-o', 'APT::Sandbox::User=root',
     '-o', 'Debug::NoLocking=1',
   ];
-  log(`fetching ${pkg} ${version} from Debian ${suite} (private apt lists in ${aptDir})`);
   execFileSync('apt-get', [...opts, '-qq', 'update'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return { arch, aptDir, opts };
+}
+
+/** Every version of `pkg` the private lists offer, newest first (apt-cache madison). */
+export function madisonVersions(text) {
+  return text.split('\n').map((l) => l.split('|').map((f) => f.trim())).filter((f) => f.length >= 3 && f[1]).map((f) => f[1]);
+}
+
+/** Debian's package version "2.15.1-1+b2" → the server's "2.15.1". */
+export const upstreamOf = (debVersion) => debVersion.replace(/^\d+:/, '').replace(/[-+~].*$/, '');
+
+/** Downloads `pkg=version` with the private apt and extracts the binary to
+ * `dest`; checks `sha256` when given. Returns the .deb's SHA-256. */
+function downloadDeb({ aptDir, opts }, pkg, version, dest, sha256) {
   const work = join(aptDir, 'download');
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   execFileSync('apt-get', [...opts, '-qq', 'download', `${pkg}=${version}`], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] });
   const deb = readdirSync(work).find((f) => f.endsWith('.deb'));
   if (!deb) throw new Error(`apt-get download produced no .deb for ${pkg}=${version}`);
-  const want = sha256[arch];
   const got = sha256File(join(work, deb));
-  if (want && got !== want) throw new Error(`${deb}: SHA-256 ${got} does not match the pin ${want}`);
+  if (sha256 && got !== sha256) throw new Error(`${deb}: SHA-256 ${got} does not match the pin ${sha256}`);
   execFileSync('dpkg-deb', ['-x', join(work, deb), join(work, 'x')]);
-  mkdirSync(dirname(cachedBinary), { recursive: true });
-  copyFileSync(join(work, 'x', 'usr', 'sbin', 'nats-server'), cachedBinary);
-  chmodSync(cachedBinary, 0o755);
+  mkdirSync(dirname(dest), { recursive: true });
+  copyFileSync(join(work, 'x', 'usr', 'sbin', 'nats-server'), dest);
+  chmodSync(dest, 0o755);
   rmSync(work, { recursive: true, force: true });
+  return got;
+}
+
+/** The newest nats-server Debian's testing/unstable carry, if it is at or
+ * above the pin. Those suites drop a version when a newer one lands, so an
+ * exact pin would break the next fresh machine; apt's signed chain vouches
+ * for whatever they carry. */
+function fromDebianSuites(dest) {
+  const { package: pkg, suites, atLeast } = pin.debian;
+  const apt = privateApt('nats', suites);
+  const out = execFileSync('apt-cache', [...apt.opts, 'madison', pkg], { encoding: 'utf8' });
+  const candidates = madisonVersions(out).filter((v) => versionAtLeast(upstreamOf(v), atLeast));
+  candidates.sort((a, b) => (versionAtLeast(upstreamOf(a), upstreamOf(b)) ? -1 : 1));
+  const version = candidates[0];
+  if (!version) throw new Error(`Debian ${suites.join('/')} carry no ${pkg} >= ${atLeast} (offered: ${madisonVersions(out).join(', ') || 'none'})`);
+  log(`fetching ${pkg} ${version} from Debian ${suites.join('/')} (pin: >= ${atLeast}; private apt lists in ${apt.aptDir})`);
+  const sha = downloadDeb(apt, pkg, version, dest);
+  log(`${pkg}_${version}_${apt.arch}.deb SHA-256 ${sha} (signed Release chain checked by apt)`);
+}
+
+/** Debian 13's package, SHA-256 pinned: the fallback, and the 2.10 peer of
+ * the mixed-version tests. */
+function fromDebianFallback(dest) {
+  const { package: pkg } = pin.debian;
+  const { suite, version, sha256 } = pin.debian.fallback;
+  const apt = privateApt(suite, [suite]);
+  log(`fetching ${pkg} ${version} from Debian ${suite} (private apt lists in ${apt.aptDir})`);
+  downloadDeb(apt, pkg, version, dest, sha256[apt.arch]);
 }
 
 /** The official release's platform name for this machine, e.g. linux-amd64. */
@@ -172,6 +217,16 @@ export async function fetchRelease(platform, destDir) {
   return out;
 }
 
+/** Where the mixed-version tests find the 2.10 peer (`npm run setup -- --peer`). */
+export const peerBinary = join(cacheDir, 'peer', 'bin', exe);
+
+function acceptable(path, min) {
+  const v = existsSync(path) ? binaryVersion(path) : null;
+  return v && versionAtLeast(v, min) ? v : null;
+}
+
+const debianLike = () => process.platform === 'linux' && have('apt-get') && have('dpkg-deb') && existsSync('/etc/debian_version');
+
 export async function setup() {
   const min = pin.minimum;
   const env = process.env.SIOT_NATS_SERVER;
@@ -180,37 +235,58 @@ export async function setup() {
     if (!v || !versionAtLeast(v, min)) throw new Error(`SIOT_NATS_SERVER=${env} is ${v ? `version ${v}` : 'not runnable'}; need >= ${min}`);
     return { path: env, version: v };
   }
-  const current = existsSync(cachedBinary) ? binaryVersion(cachedBinary) : null;
-  const wanted = [pin.debian.serverVersion, pin.release.version];
-  if (current && wanted.includes(current)) return { path: cachedBinary, version: current };
+  const current = acceptable(cachedBinary, pin.debian.atLeast);
+  if (current) return { path: cachedBinary, version: current };
 
-  const debianLike = process.platform === 'linux' && have('apt-get') && have('dpkg-deb') && existsSync('/etc/debian_version');
-  let firstError;
-  if (debianLike) {
+  const errors = [];
+  if (debianLike()) {
     try {
-      fromDebian();
+      fromDebianSuites(cachedBinary);
     } catch (e) {
-      firstError = e;
-      log(`Debian package route failed: ${e.message}; trying the official release`);
+      errors.push(e.message);
+      log(`Debian testing/unstable route failed: ${e.message}; falling back to Debian ${pin.debian.fallback.suite}'s ${pin.debian.fallback.serverVersion}`);
+      try {
+        fromDebianFallback(cachedBinary);
+      } catch (e2) {
+        errors.push(e2.message);
+        log(`Debian ${pin.debian.fallback.suite} route failed: ${e2.message}; trying the official release`);
+      }
     }
   }
-  if (!existsSync(cachedBinary) || !binaryVersion(cachedBinary)) {
+  if (!acceptable(cachedBinary, min)) {
     const platform = releasePlatform();
     if (!platform) throw new Error(`unsupported platform ${process.platform}/${process.arch}: install nats-server >= ${min} and set SIOT_NATS_SERVER`);
     try {
       await fetchRelease(platform, dirname(cachedBinary));
     } catch (e) {
-      throw new Error(firstError ? `${firstError.message}; then: ${e.message}` : e.message);
+      throw new Error([...errors, e.message].join('; then: '));
     }
   }
   const v = binaryVersion(cachedBinary);
   if (!v || !versionAtLeast(v, min)) throw new Error(`${cachedBinary} reports ${v ?? 'nothing'}; need >= ${min}`);
+  if (!versionAtLeast(v, pin.debian.atLeast)) log(`note: running on nats-server ${v}, below the pinned ${pin.debian.atLeast} (fallback)`);
   return { path: cachedBinary, version: v };
+}
+
+/** The 2.10 peer for the mixed-version tests (Debian 13's package); null
+ * when it cannot be had here (those tests then say so and fail). */
+export function setupPeer() {
+  const want = pin.debian.fallback.serverVersion;
+  if (existsSync(peerBinary) && binaryVersion(peerBinary) === want) return { path: peerBinary, version: want };
+  if (!debianLike()) throw new Error(`the ${want} peer comes from Debian ${pin.debian.fallback.suite}'s package; this machine has no apt-get/dpkg-deb`);
+  fromDebianFallback(peerBinary);
+  return { path: peerBinary, version: binaryVersion(peerBinary) };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   setup().then(
-    ({ path, version }) => log(`nats-server ${version} at ${path}`),
+    ({ path, version }) => {
+      log(`nats-server ${version} at ${path}`);
+      if (process.argv.includes('--peer')) {
+        const peer = setupPeer();
+        log(`peer nats-server ${peer.version} at ${peer.path} (mixed-version tests)`);
+      }
+    },
     (e) => {
       log(`FAILED: ${e.message}`);
       process.exit(1);
